@@ -1,0 +1,127 @@
+"""The `smolsql` command: thin wrappers over library functions, one clear line per error."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from smolsql import __version__
+from smolsql.backends import BACKENDS, Backend, GenerationOptions, load_backend
+from smolsql.db import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_S, Database, open_database
+from smolsql.errors import SmolsqlError
+from smolsql.sample import NAME as SAMPLE_NAME
+from smolsql.sample import sample_db_path
+
+
+def open_target(target: str) -> Database:
+    """`sample` names the bundled database; anything else is a file or URL."""
+    return open_database(sample_db_path() if target == SAMPLE_NAME else target)
+
+
+def make_backend(spec: str, model: str | None, options: GenerationOptions) -> Backend:
+    """A built-in backend by name, or `module:factory` for one of your own."""
+    if ":" not in spec:
+        return load_backend(model, spec, options)
+    module_name, _, attr = spec.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError):
+        raise SmolsqlError(f"cannot import backend {spec!r}") from None
+    return factory(model, options)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from smolsql.ask import ask, read_schema_file, validate_question
+    from smolsql.display import format_table
+    from smolsql.sqltext import pretty_sql
+
+    validate_question(args.question)
+    if bool(args.db) == bool(args.schema):
+        raise SmolsqlError("give exactly one of --db (a database) or --schema (a DDL file)")
+    if args.run and not args.db:
+        raise SmolsqlError("--run needs --db: there is no database behind a schema file")
+    db = open_target(args.db) if args.db else None
+    try:
+        schema = db.schema(args.samples) if db else read_schema_file(args.schema, args.read_dialect)
+        options = GenerationOptions(max_new_tokens=args.max_new_tokens)
+        backend = make_backend(args.backend, args.model, options)
+        answer = ask(
+            backend, args.question, schema, db, args.run, args.max_rows, args.timeout,
+            args.max_schema_tokens,
+        )  # fmt: skip
+    finally:
+        if db is not None:
+            db.close()
+    for note in answer.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if not answer.sql:
+        raise SmolsqlError(f"the model gave no SQL; it said: {answer.prediction.raw.strip()[:200]!r}")
+    sql = answer.sql
+    if args.dialect and args.dialect != schema.dialect:
+        sql = pretty_sql(answer.sql, schema.dialect, to=args.dialect)
+    print(sql + ";")
+    for problem in answer.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    if answer.result is not None:
+        print()
+        print(format_table(answer.result))
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from smolsql.schema import render_schema
+
+    with open_target(args.db) as db:
+        print(render_schema(db.schema(args.samples)).text)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="smolsql", description="Ask a database questions in plain English; get SQL."
+    )
+    parser.add_argument("--version", action="version", version=f"smolsql {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ask", help="turn a question into SQL (and optionally run it)")
+    p.add_argument("question", help="the question, in plain English")
+    p.add_argument("--db", help=f"SQLite/DuckDB file, SQLAlchemy URL, or '{SAMPLE_NAME}'")
+    p.add_argument("--schema", type=Path, help="a file of CREATE TABLE statements, no database")
+    p.add_argument("--read-dialect", default="sqlite", help="dialect of the --schema file")
+    p.add_argument("--dialect", help="print the SQL in this sqlglot dialect (e.g. postgres)")
+    p.add_argument("--run", action="store_true", help="run the SQL read-only, print the rows")
+    p.add_argument("--model", help="hub id, model folder or LoRA adapter folder")
+    p.add_argument(
+        "--backend", default="auto", help=f"auto, {', '.join(BACKENDS)}, or module:factory"
+    )
+    p.add_argument("--samples", type=int, default=0, help="sample values per column in prompt")
+    p.add_argument("--max-schema-tokens", type=int, default=1536, help="schema token budget")
+    p.add_argument("--max-new-tokens", type=int, default=256, help="longest SQL generated")
+    p.add_argument("--max-rows", type=int, default=DEFAULT_MAX_ROWS, help="rows shown with --run")
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="query time limit, s")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("schema", help="print a database's schema as the model sees it")
+    p.add_argument("--db", required=True, help=f"SQLite/DuckDB file, URL, or '{SAMPLE_NAME}'")
+    p.add_argument("--samples", type=int, default=0, help="sample values per column")
+    p.set_defaults(func=cmd_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except SmolsqlError as exc:
+        print(f"smolsql: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("smolsql: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

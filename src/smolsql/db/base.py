@@ -1,0 +1,67 @@
+"""What every database connection offers: its schema, and read-only queries with limits."""
+
+from __future__ import annotations
+
+import abc
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from smolsql.schema import Schema
+
+DEFAULT_MAX_ROWS = 1000
+DEFAULT_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class Result:
+    """Rows from one query, cut at the row limit (`truncated` says whether it was)."""
+
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+    truncated: bool = False
+    elapsed_ms: float = 0.0
+
+
+class Database(abc.ABC):
+    """A connection opened read-only; `execute` enforces a row limit and a time limit."""
+
+    dialect: str = "sqlite"
+    label: str = ""
+
+    @abc.abstractmethod
+    def schema(self, samples: int = 0) -> Schema:
+        """The tables, columns and keys; `samples` distinct values per column when asked."""
+
+    @abc.abstractmethod
+    def _execute(self, sql: str, max_rows: int, timeout_s: float) -> tuple[tuple[str, ...], list]:
+        """Run one statement; return column names and at most max_rows + 1 rows."""
+
+    def execute(
+        self, sql: str, max_rows: int = DEFAULT_MAX_ROWS, timeout_s: float = DEFAULT_TIMEOUT_S
+    ) -> Result:
+        start = time.perf_counter()
+        columns, rows = self._execute(sql, max_rows, timeout_s)
+        elapsed = (time.perf_counter() - start) * 1000
+        return Result(columns, rows[:max_rows], len(rows) > max_rows, elapsed)
+
+    def close(self) -> None:  # pragma: no cover - overridden where there is something to close
+        pass
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def sample_literal(value: Any, max_chars: int = 40) -> str:
+    """A sample value as the SQL literal the model would write."""
+    if isinstance(value, bytes):
+        return "X'..'"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(value)
+    text = str(value).replace("\n", " ")
+    if len(text) > max_chars:
+        text = text[: max_chars - 3] + "..."
+    return "'" + text.replace("'", "''") + "'"

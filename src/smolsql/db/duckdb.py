@@ -1,0 +1,103 @@
+"""DuckDB files (read-only, external access off) and in-memory DuckDB over uploaded tables."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from smolsql.db.base import Database, sample_literal
+from smolsql.errors import SmolsqlError
+from smolsql.schema import Column, ForeignKey, Schema, Table
+
+
+class DuckDBDatabase(Database):
+    dialect = "duckdb"
+
+    def __init__(self, path: str | Path | None = None, conn: Any = None) -> None:
+        """Open `path` read-only, or wrap `conn`, an in-memory connection the caller filled."""
+        import duckdb
+
+        self.label = str(path) if path else ":memory:"
+        if conn is not None:
+            self.conn = conn
+            self.conn.execute("SET enable_external_access = false")
+            return
+        try:
+            self.conn = duckdb.connect(
+                str(path), read_only=True, config={"enable_external_access": False}
+            )
+        except duckdb.Error as exc:
+            raise SmolsqlError(f"cannot open {path} as DuckDB: {exc}") from None
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _rows(self, sql: str, params: list | None = None) -> list:
+        import duckdb
+
+        try:
+            return self.conn.execute(sql, params or []).fetchall()
+        except duckdb.Error as exc:
+            raise SmolsqlError(f"cannot read {self.label}: {exc}") from None
+
+    def schema(self, samples: int = 0) -> Schema:
+        names = [
+            r[0]
+            for r in self._rows(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = 'main' ORDER BY table_name"
+            )
+        ]
+        keys: dict[str, set[str]] = {}
+        fks: dict[str, list[ForeignKey]] = {}
+        for table, kind, cols, ref_table, ref_cols in self._rows(
+            "SELECT table_name, constraint_type, constraint_column_names, referenced_table, "
+            "referenced_column_names FROM duckdb_constraints() WHERE schema_name = 'main'"
+        ):
+            if kind == "PRIMARY KEY" and len(cols) == 1:
+                keys.setdefault(table, set()).update(cols)
+            elif kind == "FOREIGN KEY":
+                fks.setdefault(table, []).append(
+                    ForeignKey(tuple(cols), ref_table, tuple(ref_cols or ()))
+                )
+        tables = []
+        for name in names:
+            columns = []
+            for col, ctype in self._rows(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
+                [name],
+            ):
+                values: tuple[str, ...] = ()
+                if samples:
+                    qcol, qtab = _quote(col), _quote(name)
+                    rows = self._rows(
+                        f"SELECT DISTINCT {qcol} FROM {qtab} WHERE {qcol} IS NOT NULL LIMIT ?",
+                        [samples],
+                    )
+                    values = tuple(sample_literal(r[0]) for r in rows)
+                columns.append(Column(col, ctype, col in keys.get(name, ()), values))
+            tables.append(Table(name, tuple(columns), tuple(fks.get(name, ()))))
+        return Schema(tuple(tables), self.dialect)
+
+    def _execute(self, sql: str, max_rows: int, timeout_s: float):
+        import duckdb
+
+        timer = threading.Timer(timeout_s, self.conn.interrupt)
+        timer.start()
+        try:
+            cursor = self.conn.execute(sql)
+            rows = cursor.fetchmany(max_rows + 1)
+            columns = tuple(d[0] for d in cursor.description or ())
+            return columns, rows
+        except duckdb.InterruptException:
+            raise SmolsqlError(f"the query ran longer than {timeout_s:g} s and was stopped") from None
+        except duckdb.Error as exc:
+            raise SmolsqlError(f"the database refused the query: {exc}") from None
+        finally:
+            timer.cancel()
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'

@@ -1,0 +1,96 @@
+"""SQLite files, opened read-only (`mode=ro` and `query_only`), with a time limit."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+from smolsql.db.base import Database, sample_literal
+from smolsql.errors import SmolsqlError
+from smolsql.schema import Column, ForeignKey, Schema, Table
+
+
+def _decode(raw: bytes) -> str:
+    # Spider's databases hold a few bytes that are not UTF-8; show them, never fail.
+    return raw.decode("utf-8", errors="replace")
+
+
+class SQLiteDatabase(Database):
+    dialect = "sqlite"
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.label = str(path)
+        uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
+        try:
+            self.conn = sqlite3.connect(uri, uri=True, timeout=2.0, check_same_thread=False)
+            self.conn.text_factory = _decode
+            self.conn.execute("PRAGMA query_only = 1")
+        except sqlite3.Error as exc:
+            raise SmolsqlError(f"cannot open {path} as SQLite: {exc}") from None
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _names(self) -> list[str]:
+        rows = self._run_internal(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
+        )
+        return [r[0] for r in rows]
+
+    def _run_internal(self, sql: str, params: tuple = ()) -> list:
+        try:
+            return self.conn.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise SmolsqlError(f"cannot read {self.label}: {exc}") from None
+
+    def schema(self, samples: int = 0) -> Schema:
+        tables = []
+        for name in self._names():
+            quoted = '"' + name.replace('"', '""') + '"'
+            info = self._run_internal(f"PRAGMA table_info({quoted})")
+            pk_count = sum(1 for r in info if r[5])
+            columns = []
+            for _cid, col, ctype, _notnull, _default, pk in info:
+                values: tuple[str, ...] = ()
+                if samples:
+                    qcol = '"' + col.replace('"', '""') + '"'
+                    rows = self._run_internal(
+                        f"SELECT DISTINCT {qcol} FROM {quoted} WHERE {qcol} IS NOT NULL LIMIT ?",
+                        (samples,),
+                    )
+                    values = tuple(sample_literal(r[0]) for r in rows)
+                columns.append(Column(col, (ctype or "").upper(), bool(pk) and pk_count == 1, values))
+            fks: dict[int, list] = {}
+            for row in self._run_internal(f"PRAGMA foreign_key_list({quoted})"):
+                fks.setdefault(row[0], []).append(row)
+            foreign = tuple(
+                ForeignKey(
+                    tuple(r[3] for r in group),
+                    group[0][2],
+                    tuple(r[4] for r in group if r[4] is not None),
+                )
+                for group in fks.values()
+            )
+            tables.append(Table(name, tuple(columns), foreign))
+        return Schema(tuple(tables), self.dialect)
+
+    def _execute(self, sql: str, max_rows: int, timeout_s: float):
+        deadline = time.monotonic() + timeout_s
+        self.conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+        try:
+            cursor = self.conn.execute(sql)
+            rows = cursor.fetchmany(max_rows + 1)
+            columns = tuple(d[0] for d in cursor.description or ())
+            return columns, rows
+        except sqlite3.OperationalError as exc:
+            if "interrupted" in str(exc):
+                raise SmolsqlError(f"the query ran longer than {timeout_s:g} s and was stopped")
+            raise SmolsqlError(f"the database refused the query: {exc}") from None
+        except (sqlite3.Error, sqlite3.Warning) as exc:
+            raise SmolsqlError(f"the database refused the query: {exc}") from None
+        finally:
+            self.conn.set_progress_handler(None, 0)

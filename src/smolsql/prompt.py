@@ -1,0 +1,48 @@
+"""The one prompt format, shared by training, evaluation and serving.
+
+ChatML, as SmolLM2's tokenizer speaks it, written out here rather than taken
+from a tokenizer's chat template, so every model sees byte-identical prompts.
+The schema comes first, in the system turn: every question about one database
+then shares the same prefix, which the serving backends can compute once.
+The completion is the SQL followed by the end-of-turn marker; training teaches
+the model to emit that marker, and generation stops on it.
+"""
+
+from __future__ import annotations
+
+END_OF_TURN = "<|im_end|>"
+START_OF_TURN = "<|im_start|>"
+
+DIALECT_NAMES = {
+    "sqlite": "SQLite",
+    "duckdb": "DuckDB",
+    "postgres": "PostgreSQL",
+    "mysql": "MySQL",
+    "tsql": "SQL Server",
+    "oracle": "Oracle",
+    "bigquery": "BigQuery",
+    "snowflake": "Snowflake",
+}
+
+
+def prompt_prefix(schema: str, dialect: str = "sqlite") -> str:
+    """Everything before the question: identical for all questions on one schema."""
+    name = DIALECT_NAMES.get(dialect, dialect)
+    instruction = f"You write {name} queries."
+    if schema.strip():
+        instruction += f" Schema:\n{schema.strip()}"
+    return f"{START_OF_TURN}system\n{instruction}{END_OF_TURN}\n"
+
+
+def build_prompt(question: str, schema: str, dialect: str = "sqlite") -> str:
+    """The full prompt; the model's answer starts right after it."""
+    return (
+        prompt_prefix(schema, dialect)
+        + f"{START_OF_TURN}user\nWrite a SQL query for: {question.strip()}{END_OF_TURN}\n"
+        + f"{START_OF_TURN}assistant\n"
+    )
+
+
+def build_completion(sql: str) -> str:
+    """The training target for one question: the SQL, then the end-of-turn marker."""
+    return sql.strip().rstrip(";").strip() + END_OF_TURN

@@ -1,0 +1,133 @@
+"""The records that flow between stages: an `Example` in, a `Prediction` out.
+
+Every stage (load data, train, predict, evaluate, serve) passes these frozen
+dataclasses, and every file between stages is JSON Lines of them, so a field
+that a stage needs is always written down here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from smolsql.errors import SmolsqlError
+
+
+@dataclass(frozen=True)
+class Example:
+    """One question about one database, with the reference SQL when it is known."""
+
+    question: str
+    schema: str = ""
+    """Schema text for the prompt (rendered DDL); empty when `db_path` supplies it."""
+    sql: str | None = None
+    """The reference (gold) SQL; None at serving time."""
+    db_path: str | None = None
+    """A database file or SQLAlchemy URL the SQL runs against, when there is one."""
+    dialect: str = "sqlite"
+    """The sqlglot dialect the SQL is written in."""
+    id: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+    """Free metadata carried along (db_id, domain, sql_complexity, ...)."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What a model answered for one `Example`, and how long it took."""
+
+    example: Example
+    sql: str
+    """The extracted, pretty-printed SQL statement ('' when none could be extracted)."""
+    raw: str = ""
+    """The model's completion before extraction."""
+    model: str = ""
+    latency_ms: float = 0.0
+
+
+R = TypeVar("R", Example, Prediction)
+
+
+def to_dict(record: Example | Prediction) -> dict[str, Any]:
+    return dataclasses.asdict(record)
+
+
+def example_from_dict(data: dict[str, Any]) -> Example:
+    known = {f.name for f in dataclasses.fields(Example)}
+    unknown = set(data) - known
+    if unknown:
+        raise SmolsqlError(f"unknown Example field(s): {', '.join(sorted(unknown))}")
+    if not isinstance(data.get("question"), str):
+        raise SmolsqlError("an Example needs a 'question' string")
+    return Example(**data)
+
+
+def prediction_from_dict(data: dict[str, Any]) -> Prediction:
+    body = dict(data)
+    try:
+        example = example_from_dict(body.pop("example"))
+    except KeyError:
+        raise SmolsqlError("a Prediction needs an 'example' object") from None
+    known = {f.name for f in dataclasses.fields(Prediction)} - {"example"}
+    unknown = set(body) - known
+    if unknown:
+        raise SmolsqlError(f"unknown Prediction field(s): {', '.join(sorted(unknown))}")
+    return Prediction(example=example, **body)
+
+
+_READERS = {Example: example_from_dict, Prediction: prediction_from_dict}
+
+
+def write_jsonl(path: str | Path, records: Iterable[Example | Prediction]) -> int:
+    """Write records one JSON object a line, atomically; returns how many were written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    n = 0
+    with tmp.open("w", encoding="utf-8") as f:
+        for record in records:
+            f.write(json.dumps(to_dict(record), ensure_ascii=False) + "\n")
+            n += 1
+    tmp.replace(path)
+    return n
+
+
+def append_jsonl(path: str | Path, records: Iterable[Example | Prediction]) -> None:
+    """Append records, flushing each, so an interrupted run keeps what it finished."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as f:
+        for record in records:
+            f.write(json.dumps(to_dict(record), ensure_ascii=False) + "\n")
+            f.flush()
+
+
+def read_jsonl(path: str | Path, kind: type[R]) -> Iterator[R]:
+    """Read records of `kind`; a malformed line is an error naming the file and line."""
+    reader = _READERS[kind]
+    path = Path(path)
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise SmolsqlError(f"cannot read {path}: {exc.strerror}") from None
+    with handle:
+        try:
+            lines = list(handle)
+        except UnicodeDecodeError:
+            raise SmolsqlError(f"{path}: not UTF-8 text") from None
+        for lineno, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise SmolsqlError(f"{path}:{lineno}: not JSON ({exc.msg})") from None
+            if not isinstance(data, dict):
+                raise SmolsqlError(f"{path}:{lineno}: expected a JSON object")
+            try:
+                yield reader(data)
+            except SmolsqlError as exc:
+                raise SmolsqlError(f"{path}:{lineno}: {exc}") from None

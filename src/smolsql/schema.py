@@ -1,0 +1,293 @@
+"""Database schemas: a small typed model, a DDL reader, and the prompt rendering.
+
+The model sees the schema as compact CREATE TABLE statements, one line per table,
+keys included, so it can copy table and column names. Live databases are read
+in `smolsql.db`; raw DDL (gretel's `sql_context`, a `schema.sql` file) is read
+here with sqlglot, so any dialect sqlglot knows works.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from smolsql.errors import SmolsqlError
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str = ""
+    primary_key: bool = False
+    samples: tuple[str, ...] = ()
+    """A few distinct values, already rendered as SQL literals."""
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    foreign_keys: tuple[ForeignKey, ...] = ()
+
+
+@dataclass(frozen=True)
+class Schema:
+    tables: tuple[Table, ...]
+    dialect: str = "sqlite"
+
+    def table(self, name: str) -> Table | None:
+        lowered = name.lower()
+        return next((t for t in self.tables if t.name.lower() == lowered), None)
+
+
+@dataclass(frozen=True)
+class RenderedSchema:
+    """The prompt text, and what the token budget made us leave out (said, never silent)."""
+
+    text: str
+    dropped_tables: tuple[str, ...] = ()
+    truncated_tables: tuple[str, ...] = field(default=())
+
+
+# --------------------------------------------------------------------------- DDL
+
+
+def parse_ddl(text: str, dialect: str = "sqlite", samples: int = 3) -> Schema:
+    """Read CREATE TABLE statements (and sample values from INSERTs) out of DDL text.
+
+    Statements sqlglot cannot parse are skipped one by one, so one odd statement
+    in a long script does not lose the rest.
+    """
+    tables: dict[str, Table] = {}
+    inserted: dict[str, dict[str, list[str]]] = {}
+    for statement in _statements(text, dialect):
+        if isinstance(statement, exp.Create) and statement.kind == "TABLE":
+            table = _table_from_create(statement, dialect)
+            if table is not None:
+                tables[table.name.lower()] = table
+        elif isinstance(statement, exp.Insert) and samples:
+            _collect_insert(statement, inserted, dialect)
+    if not tables:
+        raise SmolsqlError("no CREATE TABLE statement found in the schema text")
+    result = []
+    for key, table in tables.items():
+        values = inserted.get(key, {})
+        columns = tuple(
+            replace(c, samples=tuple(_dedupe(values.get(c.name.lower(), [])))[:samples])
+            for c in table.columns
+        )
+        result.append(replace(table, columns=columns))
+    return Schema(tables=tuple(result), dialect=dialect)
+
+
+def _statements(text: str, dialect: str) -> Iterable[exp.Expression]:
+    try:
+        yield from (s for s in sqlglot.parse(text, read=dialect) if s is not None)
+        return
+    except (ParseError, TokenError):
+        pass
+    for chunk in text.split(";"):
+        if not chunk.strip():
+            continue
+        try:
+            yield from (s for s in sqlglot.parse(chunk, read=dialect) if s is not None)
+        except (ParseError, TokenError):
+            continue
+
+
+def _table_from_create(create: exp.Create, dialect: str) -> Table | None:
+    body = create.this
+    if not isinstance(body, exp.Schema) or not isinstance(body.this, exp.Table):
+        return None
+    name = body.this.name
+    columns: list[Column] = []
+    primary: set[str] = set()
+    fks: list[ForeignKey] = []
+    for item in body.expressions:
+        if isinstance(item, exp.ColumnDef):
+            kind = item.args.get("kind")
+            is_pk = any(
+                isinstance(c.args.get("kind"), exp.PrimaryKeyColumnConstraint)
+                for c in item.constraints
+            )
+            columns.append(Column(item.name, kind.sql(dialect) if kind else "", is_pk))
+            for c in item.constraints:
+                ref = c.args.get("kind")
+                if isinstance(ref, exp.Reference):
+                    target = ref.this
+                    ref_table = target.this.name if isinstance(target, exp.Schema) else target.name
+                    ref_cols = (
+                        tuple(e.name for e in target.expressions)
+                        if isinstance(target, exp.Schema)
+                        else ()
+                    )
+                    fks.append(ForeignKey((item.name,), ref_table, ref_cols))
+        elif isinstance(item, exp.PrimaryKey):
+            primary.update(e.name for e in item.expressions)
+        elif isinstance(item, exp.ForeignKey):
+            ref = item.args.get("reference")
+            target = ref.this if ref else None
+            if isinstance(target, exp.Schema):
+                fks.append(
+                    ForeignKey(
+                        tuple(e.name for e in item.expressions),
+                        target.this.name,
+                        tuple(e.name for e in target.expressions),
+                    )
+                )
+    if not columns:
+        return None
+    if len(primary) == 1:
+        columns = [replace(c, primary_key=c.primary_key or c.name in primary) for c in columns]
+    return Table(name, tuple(columns), tuple(fks))
+
+
+def _collect_insert(insert: exp.Insert, into: dict[str, dict[str, list[str]]], dialect: str):
+    target = insert.this
+    if isinstance(target, exp.Schema):
+        table, names = target.this.name, [e.name for e in target.expressions]
+    else:
+        table, names = target.name, []
+    values = insert.expression
+    if not isinstance(values, exp.Values) or not names:
+        return
+    per_column = into.setdefault(table.lower(), {})
+    for row in values.expressions:
+        for name, value in zip(names, row.expressions):
+            if isinstance(value, exp.Literal):
+                per_column.setdefault(name.lower(), []).append(value.sql(dialect))
+
+
+def _dedupe(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def render_table(table: Table, dialect: str = "sqlite") -> str:
+    """One compact line: CREATE TABLE t (col TYPE PRIMARY KEY, ..., FOREIGN KEY ...);"""
+    q = _quoter(dialect)
+    parts = []
+    for c in table.columns:
+        piece = q(c.name) + (f" {c.type}" if c.type else "")
+        parts.append(piece + (" PRIMARY KEY" if c.primary_key else ""))
+    for fk in table.foreign_keys:
+        ref = f"{q(fk.ref_table)}({', '.join(map(q, fk.ref_columns))})" if fk.ref_columns else (
+            q(fk.ref_table)
+        )
+        parts.append(f"FOREIGN KEY ({', '.join(map(q, fk.columns))}) REFERENCES {ref}")
+    line = f"CREATE TABLE {q(table.name)} ({', '.join(parts)});"
+    samples = [f"{c.name}: {', '.join(c.samples)}" for c in table.columns if c.samples]
+    if samples:
+        line += "\n-- e.g. " + "; ".join(samples)
+    return line
+
+
+def render_schema(
+    schema: Schema,
+    question: str | None = None,
+    max_tokens: int | None = None,
+    count_tokens: Callable[[str], int] | None = None,
+) -> RenderedSchema:
+    """Render for the prompt, within `max_tokens` when given.
+
+    Strategy when the schema is too long: tables are ranked by how many of their
+    names and column names the question mentions (tables it names first, then the
+    tables they reference), kept in that order while they fit, and written out in
+    their original order. A single table too long on its own keeps its
+    best-matching columns. What was left out is returned, so callers can say so.
+    """
+    count = count_tokens or approx_tokens
+    lines = [render_table(t, schema.dialect) for t in schema.tables]
+    full = "\n".join(lines)
+    if max_tokens is None or count(full) <= max_tokens:
+        return RenderedSchema(full)
+
+    words = _words(question or "")
+    scores = [_score(t, words) for t in schema.tables]
+    for i, table in enumerate(schema.tables):
+        if scores[i] >= 3:  # the question names this table: its references come along
+            for fk in table.foreign_keys:
+                for j, other in enumerate(schema.tables):
+                    if other.name.lower() == fk.ref_table.lower() and scores[j] < 1:
+                        scores[j] = 1
+    order = sorted(range(len(lines)), key=lambda i: (-scores[i], i))
+    kept: list[int] = []
+    used = 0
+    for i in order:
+        cost = count(lines[i]) + 1
+        if used + cost <= max_tokens:
+            kept.append(i)
+            used += cost
+    truncated: tuple[str, ...] = ()
+    if not kept:
+        best = schema.tables[order[0]]
+        line = _shrink_table(best, words, schema.dialect, max_tokens, count)
+        lines[order[0]] = line
+        kept, truncated = [order[0]], (best.name,)
+    kept.sort()
+    dropped = tuple(schema.tables[i].name for i in range(len(lines)) if i not in set(kept))
+    return RenderedSchema("\n".join(lines[i] for i in kept), dropped, truncated)
+
+
+def _shrink_table(table, words, dialect, max_tokens, count) -> str:
+    ranked = sorted(
+        table.columns,
+        key=lambda c: (not c.primary_key, -_overlap(_words(c.name), words)),
+    )
+    keep: list[Column] = []
+    for column in ranked:
+        trial = replace(table, columns=(*keep, column), foreign_keys=())
+        if keep and count(render_table(trial, dialect)) > max_tokens:
+            break
+        keep.append(column)
+    order = {c.name: i for i, c in enumerate(table.columns)}
+    keep.sort(key=lambda c: order[c.name])
+    return render_table(replace(table, columns=tuple(keep), foreign_keys=()), dialect)
+
+
+def approx_tokens(text: str) -> int:
+    """A tokenizer-free estimate (about 3.5 characters a token for SQL-ish English)."""
+    return (len(text) * 2 + 6) // 7
+
+
+_SPLIT = re.compile(r"[^a-z0-9]+")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _words(text: str) -> set[str]:
+    out = set()
+    for word in _SPLIT.split(_CAMEL.sub(" ", text).lower()):
+        if len(word) > 1:
+            out.add(word)
+            out.add(word.rstrip("s") if len(word) > 3 else word)
+    return out
+
+
+def _overlap(a: set[str], b: set[str]) -> int:
+    return len(a & b)
+
+
+def _score(table: Table, words: set[str]) -> int:
+    score = 3 * min(1, _overlap(_words(table.name), words))
+    return score + sum(min(1, _overlap(_words(c.name), words)) for c in table.columns)
+
+
+def _quoter(dialect: str) -> Callable[[str], str]:
+    def quote(name: str) -> str:
+        return exp.to_identifier(name).sql(dialect=dialect)
+
+    return quote
