@@ -78,11 +78,12 @@ def build_example(
     question = validate_question(question)
     rendered = render_schema(schema, question, max_schema_tokens, count_tokens)
     notes = []
-    if rendered.dropped_tables:
+    dropped = rendered.dropped_tables
+    if dropped:
+        shown = ", ".join(dropped[:8]) + (", ..." if len(dropped) > 8 else "")
         notes.append(
-            f"schema too long for the prompt: left out {len(rendered.dropped_tables)} of "
-            f"{len(schema.tables)} tables least related to the question "
-            f"({', '.join(rendered.dropped_tables[:8])}{', ...' if len(rendered.dropped_tables) > 8 else ''})"
+            f"schema too long for the prompt: left out {len(dropped)} of "
+            f"{len(schema.tables)} tables least related to the question ({shown})"
         )
     if rendered.truncated_tables:
         notes.append(f"columns left out of table {rendered.truncated_tables[0]}")

@@ -58,7 +58,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     for note in answer.notes:
         print(f"note: {note}", file=sys.stderr)
     if not answer.sql:
-        raise SmolsqlError(f"the model gave no SQL; it said: {answer.prediction.raw.strip()[:200]!r}")
+        said = answer.prediction.raw.strip()[:200]
+        raise SmolsqlError(f"the model gave no SQL; it said: {said!r}")
     sql = answer.sql
     if args.dialect and args.dialect != schema.dialect:
         sql = pretty_sql(answer.sql, schema.dialect, to=args.dialect)

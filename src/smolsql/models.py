@@ -76,8 +76,7 @@ def resolve_model(name: str | None = None) -> ModelSpec:
         raise SmolsqlError(f"{name} is a file; --model takes a folder or a hub id")
     if name.count("/") != 1 or name.startswith(("/", ".")):
         raise SmolsqlError(
-            f"unknown model {name!r}: not a folder, not a hub id (owner/name), "
-            f"nor {OFFLINE_BASE!r}"
+            f"unknown model {name!r}: not a folder, not a hub id (owner/name), nor {OFFLINE_BASE!r}"
         )
     return ModelSpec(base=name)
 
@@ -142,7 +141,8 @@ def load_tokenizer(spec: ModelSpec) -> Any:
     try:
         tokenizer = AutoTokenizer.from_pretrained(base_location(source))
     except (OSError, ValueError) as exc:
-        raise SmolsqlError(f"cannot load the tokenizer of {spec.name!r}: {_first_line(exc)}")
+        message = f"cannot load the tokenizer of {spec.name!r}: {_first_line(exc)}"
+        raise SmolsqlError(message) from None
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     if tokenizer.model_max_length > 10**6:

@@ -122,7 +122,7 @@ def _table_from_create(create: exp.Create, dialect: str) -> Table | None:
                 isinstance(c.args.get("kind"), exp.PrimaryKeyColumnConstraint)
                 for c in item.constraints
             )
-            columns.append(Column(item.name, kind.sql(dialect) if kind else "", is_pk))
+            columns.append(Column(item.name, kind.sql() if kind else "", is_pk))
             for c in item.constraints:
                 ref = c.args.get("kind")
                 if isinstance(ref, exp.Reference):
@@ -165,7 +165,7 @@ def _collect_insert(insert: exp.Insert, into: dict[str, dict[str, list[str]]], d
         return
     per_column = into.setdefault(table.lower(), {})
     for row in values.expressions:
-        for name, value in zip(names, row.expressions):
+        for name, value in zip(names, row.expressions, strict=False):
             if isinstance(value, exp.Literal):
                 per_column.setdefault(name.lower(), []).append(value.sql(dialect))
 
@@ -185,12 +185,19 @@ def render_table(table: Table, dialect: str = "sqlite") -> str:
         piece = q(c.name) + (f" {c.type}" if c.type else "")
         parts.append(piece + (" PRIMARY KEY" if c.primary_key else ""))
     for fk in table.foreign_keys:
-        ref = f"{q(fk.ref_table)}({', '.join(map(q, fk.ref_columns))})" if fk.ref_columns else (
-            q(fk.ref_table)
+        ref = (
+            f"{q(fk.ref_table)}({', '.join(map(q, fk.ref_columns))})"
+            if fk.ref_columns
+            else (q(fk.ref_table))
         )
         parts.append(f"FOREIGN KEY ({', '.join(map(q, fk.columns))}) REFERENCES {ref}")
     line = f"CREATE TABLE {q(table.name)} ({', '.join(parts)});"
-    samples = [f"{c.name}: {', '.join(c.samples)}" for c in table.columns if c.samples]
+    # Text samples show how literals are spelled; numbers and keys only cost tokens.
+    samples = [
+        f"{c.name}: {', '.join(c.samples)}"
+        for c in table.columns
+        if not c.primary_key and any(v.startswith("'") for v in c.samples)
+    ]
     if samples:
         line += "\n-- e.g. " + "; ".join(samples)
     return line

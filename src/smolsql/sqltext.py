@@ -11,7 +11,9 @@ from sqlglot.tokens import TokenType
 from smolsql.prompt import END_OF_TURN, START_OF_TURN
 
 _STOP_MARKERS = (END_OF_TURN, START_OF_TURN, "<|endoftext|>", "</s>")
-_FENCE = re.compile(r"```(?:sql|sqlite|postgres|postgresql|mysql)?\s*\n?(.*?)(?:```|$)", re.S | re.I)
+_FENCE = re.compile(
+    r"```(?:sql|sqlite|postgres|postgresql|mysql)?\s*\n?(.*?)(?:```|$)", re.S | re.I
+)
 _SQL_START = re.compile(
     r"\b(SELECT|WITH|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|PRAGMA|EXPLAIN|VALUES)\b", re.I
 )

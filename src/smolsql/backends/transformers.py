@@ -58,6 +58,6 @@ class TransformersBackend:
                 )
             new_tokens = generated[:, batch["input_ids"].shape[1] :]
             texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
-            for i, text in zip(chunk, texts):
+            for i, text in zip(chunk, texts, strict=True):
                 out[i] = text
         return out

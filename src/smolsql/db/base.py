@@ -45,14 +45,19 @@ class Database(abc.ABC):
         elapsed = (time.perf_counter() - start) * 1000
         return Result(columns, rows[:max_rows], len(rows) > max_rows, elapsed)
 
-    def close(self) -> None:  # pragma: no cover - overridden where there is something to close
-        pass
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the connection."""
 
     def __enter__(self) -> Database:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def timeout_message(timeout_s: float) -> str:
+    return f"the query ran longer than {timeout_s:g} s and was stopped"
 
 
 def sample_literal(value: Any, max_chars: int = 40) -> str:

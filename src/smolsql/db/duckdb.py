@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from smolsql.db.base import Database, sample_literal
+from smolsql.db.base import Database, sample_literal, timeout_message
 from smolsql.errors import SmolsqlError
 from smolsql.schema import Column, ForeignKey, Schema, Table
 
@@ -92,7 +92,7 @@ class DuckDBDatabase(Database):
             columns = tuple(d[0] for d in cursor.description or ())
             return columns, rows
         except duckdb.InterruptException:
-            raise SmolsqlError(f"the query ran longer than {timeout_s:g} s and was stopped") from None
+            raise SmolsqlError(timeout_message(timeout_s)) from None
         except duckdb.Error as exc:
             raise SmolsqlError(f"the database refused the query: {exc}") from None
         finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from smolsql.db.base import Database, sample_literal
+from smolsql.db.base import Database, sample_literal, timeout_message
 from smolsql.errors import SmolsqlError
 from smolsql.schema import Column, ForeignKey, Schema, Table
 
@@ -99,9 +99,7 @@ class SQLAlchemyDatabase(Database):
                     return columns, rows
             except sqlalchemy.exc.OperationalError as exc:
                 if "timeout" in str(exc).lower() or "canceling statement" in str(exc):
-                    raise SmolsqlError(
-                        f"the query ran longer than {timeout_s:g} s and was stopped"
-                    ) from None
+                    raise SmolsqlError(timeout_message(timeout_s)) from None
                 raise SmolsqlError(f"the database refused the query: {_short(exc)}") from None
             except sqlalchemy.exc.SQLAlchemyError as exc:
                 raise SmolsqlError(f"the database refused the query: {_short(exc)}") from None

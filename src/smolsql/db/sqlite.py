@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-from smolsql.db.base import Database, sample_literal
+from smolsql.db.base import Database, sample_literal, timeout_message
 from smolsql.errors import SmolsqlError
 from smolsql.schema import Column, ForeignKey, Schema, Table
 
@@ -63,7 +63,9 @@ class SQLiteDatabase(Database):
                         (samples,),
                     )
                     values = tuple(sample_literal(r[0]) for r in rows)
-                columns.append(Column(col, (ctype or "").upper(), bool(pk) and pk_count == 1, values))
+                columns.append(
+                    Column(col, (ctype or "").upper(), bool(pk) and pk_count == 1, values)
+                )
             fks: dict[int, list] = {}
             for row in self._run_internal(f"PRAGMA foreign_key_list({quoted})"):
                 fks.setdefault(row[0], []).append(row)
@@ -88,7 +90,7 @@ class SQLiteDatabase(Database):
             return columns, rows
         except sqlite3.OperationalError as exc:
             if "interrupted" in str(exc):
-                raise SmolsqlError(f"the query ran longer than {timeout_s:g} s and was stopped")
+                raise SmolsqlError(timeout_message(timeout_s)) from None
             raise SmolsqlError(f"the database refused the query: {exc}") from None
         except (sqlite3.Error, sqlite3.Warning) as exc:
             raise SmolsqlError(f"the database refused the query: {exc}") from None

@@ -1,0 +1,100 @@
+"""The CLI end to end on a real database, with a scripted backend in place of a model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from smolsql.cli import main
+
+FAKE = ["--backend", "fakes:scripted"]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_ask_prints_pretty_sql(capsys, sample_db: Path) -> None:
+    code, out, err = run(
+        capsys, "ask", "How many artists are there?", "--db", str(sample_db), *FAKE
+    )
+    assert code == 0, err
+    assert out == "SELECT\n  COUNT(*)\nFROM artist;\n"
+
+
+def test_ask_run_prints_rows(capsys, sample_db: Path) -> None:
+    code, out, _ = run(
+        capsys, "ask", "Who lives in Lisbon?", "--db", str(sample_db), "--run", *FAKE
+    )
+    assert code == 0
+    assert out.splitlines()[-5:] == [
+        "name",
+        "-----------",
+        "Ines Duarte",
+        "Sofia Rossi",
+        "(2 rows)",
+    ]
+
+
+def test_ask_transpiles_to_another_dialect(capsys, sample_db: Path) -> None:
+    code, out, _ = run(
+        capsys, "ask", "How many artists?", "--db", str(sample_db), "--dialect", "tsql", *FAKE
+    )
+    assert code == 0 and "COUNT_BIG(*)" in out
+
+
+def test_ask_from_a_schema_file_without_database(capsys, tmp_path: Path) -> None:
+    ddl = tmp_path / "schema.sql"
+    ddl.write_text("CREATE TABLE artist (artist_id INT PRIMARY KEY, name TEXT);")
+    code, out, _ = run(capsys, "ask", "How many artists?", "--schema", str(ddl), *FAKE)
+    assert code == 0 and "FROM artist" in out
+
+
+def test_unknown_tables_are_flagged(capsys, sample_db: Path) -> None:
+    code, _, err = run(capsys, "ask", "any ghost here?", "--db", str(sample_db), *FAKE)
+    assert code == 0
+    assert "warning: unknown table ghosts" in err and "warning: unknown column spooky" in err
+
+
+def test_the_sample_database_by_name(capsys, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("SMOLSQL_CACHE", str(tmp_path))
+    code, out, _ = run(
+        capsys, "ask", "How many artists are there?", "--db", "sample", "--run", *FAKE
+    )
+    assert code == 0 and out.rstrip().endswith("5\n(1 row)")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["ask", "   ", "--db", "{db}"], "the question is empty"),
+        (["ask", "x" * 5000, "--db", "{db}"], "at most 2000"),
+        (["ask", "q?", "--db", "{tmp}/missing.sqlite"], "database not found"),
+        (["ask", "q?", "--db", "{tmp}/notes.txt"], "not a SQLite or DuckDB database"),
+        (["ask", "q?"], "exactly one of --db"),
+        (["ask", "q?", "--schema", "{tmp}/none.sql"], "schema file not found"),
+        (["ask", "q?", "--schema", "{tmp}/notes.txt", "--run"], "--run needs --db"),
+        (["ask", "q?", "--db", "{db}", "--model", "not-a-model"], "unknown model"),
+        (["ask", "q?", "--db", "{db}", "--backend", "nope"], "unknown backend"),
+        (["ask", "prose please", "--db", "{db}", "--backend", "fakes:scripted"], "gave no SQL"),
+        (["ask", "drop it", "--db", "{db}", "--run", *FAKE], "refused by rule 'read_only'"),
+        (["schema", "--db", "{tmp}/notes.txt"], "not a SQLite or DuckDB"),
+    ],
+)
+def test_errors_are_one_line_and_exit_2(capsys, sample_db: Path, tmp_path, argv, message) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    argv = [a.format(db=sample_db, tmp=tmp_path) for a in argv]
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert message in err
+    assert err.startswith("smolsql: error: ") and err.count("\n") == 1
+    assert "Traceback" not in err and out == ""
+
+
+def test_schema_command(capsys, sample_db: Path) -> None:
+    code, out, _ = run(capsys, "schema", "--db", str(sample_db), "--samples", "2")
+    assert code == 0
+    assert "-- e.g. title: 'Harbour Lights', 'Paper Boats'; genre: 'Folk', 'Pop'" in out

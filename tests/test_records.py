@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from smolsql.errors import SmolsqlError
+from smolsql.records import Example, Prediction, append_jsonl, read_jsonl, write_jsonl
+
+
+def test_examples_and_predictions_round_trip(tmp_path: Path) -> None:
+    ex = Example("How many?", "CREATE TABLE t (a INT);", "SELECT count(*) FROM t", "x.db",
+                 meta={"db_id": "x", "tags": ["a"]})  # fmt: skip
+    pred = Prediction(ex, "SELECT 1", raw="SELECT 1<|im_end|>", model="m", latency_ms=3.5)
+    write_jsonl(tmp_path / "e.jsonl", [ex, ex])
+    append_jsonl(tmp_path / "p.jsonl", [pred])
+    append_jsonl(tmp_path / "p.jsonl", [pred])
+    assert list(read_jsonl(tmp_path / "e.jsonl", Example)) == [ex, ex]
+    assert list(read_jsonl(tmp_path / "p.jsonl", Prediction)) == [pred, pred]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"question": "q"}\nnot json\n', r"e\.jsonl:2: not JSON"),
+        ('{"question": "q", "colour": 1}\n', r"e\.jsonl:1: unknown Example field\(s\): colour"),
+        ('{"schema": "x"}\n', "needs a 'question'"),
+        ("[1, 2]\n", "expected a JSON object"),
+    ],
+)
+def test_bad_lines_name_file_and_line(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "e.jsonl"
+    path.write_text(content)
+    with pytest.raises(SmolsqlError, match=message):
+        list(read_jsonl(path, Example))
+
+
+def test_non_utf8_and_missing_files_are_clear_errors(tmp_path: Path) -> None:
+    (tmp_path / "bin.jsonl").write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(SmolsqlError, match="not UTF-8"):
+        list(read_jsonl(tmp_path / "bin.jsonl", Example))
+    with pytest.raises(SmolsqlError, match="cannot read"):
+        list(read_jsonl(tmp_path / "missing.jsonl", Example))

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import pytest
+
+from smolsql.prompt import END_OF_TURN, build_completion, build_prompt, prompt_prefix
+from smolsql.sqltext import extract_sql, parses, pretty_sql
+
+EXTRACT_CASES = [
+    ("SELECT count(*) FROM singer<|im_end|>", "SELECT count(*) FROM singer"),
+    ("SELECT a FROM t;", "SELECT a FROM t"),
+    ("```sql\nSELECT a FROM t\n```", "SELECT a FROM t"),
+    ("Sure! Here it is:\n```sql\nSELECT a\nFROM t;\n```\nIt lists a.", "SELECT a\nFROM t"),
+    ("SELECT a FROM t\nThis query returns every a.", "SELECT a FROM t"),
+    ("SELECT a FROM t; DROP TABLE t", "SELECT a FROM t"),
+    ("SELECT 'x;y' FROM t; SELECT 2", "SELECT 'x;y' FROM t"),
+    ("The answer: select name from singer where age > 3", "select name from singer where age > 3"),
+    ("SELECT a FROM t\n\nSELECT b FROM u", "SELECT a FROM t"),
+    ("SELECT a\nFROM t\nWHERE b = 1\nORDER BY a", "SELECT a\nFROM t\nWHERE b = 1\nORDER BY a"),
+    ("WITH x AS (SELECT 1 AS v) SELECT v FROM x", "WITH x AS (SELECT 1 AS v) SELECT v FROM x"),
+    ("SELECT a FROM t<|im_end|>\n<|im_start|>user\nmore", "SELECT a FROM t"),
+    ("I don't know.", ""),
+    ("", ""),
+]
+
+
+@pytest.mark.parametrize(("completion", "expected"), EXTRACT_CASES)
+def test_extract_sql(completion: str, expected: str) -> None:
+    assert extract_sql(completion) == expected
+
+
+@pytest.mark.parametrize(
+    ("sql", "dialect", "ok"),
+    [
+        ("SELECT 1", "sqlite", True),
+        ("SELECT FROM WHERE", "sqlite", False),
+        ("SELECT 1; SELECT 2", "sqlite", False),
+        ("", "sqlite", False),
+        ("SELECT a::INT FROM t", "postgres", True),
+    ],
+)
+def test_parses(sql: str, dialect: str, ok: bool) -> None:
+    assert parses(sql, dialect) is ok
+
+
+def test_pretty_and_transpile() -> None:
+    assert pretty_sql("select a from t limit 2") == "SELECT\n  a\nFROM t\nLIMIT 2"
+    assert "TOP 2" in pretty_sql("SELECT a FROM t LIMIT 2", "sqlite", to="tsql")
+    assert pretty_sql("not sql at all (") == "not sql at all ("
+
+
+def test_prompt_puts_schema_first_so_questions_share_a_prefix() -> None:
+    schema = "CREATE TABLE t (a INT);"
+    p1, p2 = build_prompt("q one?", schema), build_prompt("q two?", schema)
+    prefix = prompt_prefix(schema)
+    assert p1.startswith(prefix) and p2.startswith(prefix)
+    assert schema in prefix and "q one?" not in prefix
+    assert "PostgreSQL" in build_prompt("q", schema, "postgres")
+
+
+def test_completion_ends_with_the_end_of_turn_marker() -> None:
+    assert build_completion(" SELECT 1; ") == "SELECT 1" + END_OF_TURN
