@@ -1,4 +1,4 @@
-"""Wall time and peak memory of `smolsql ask`: cold (empty cache) and warm.
+"""Wall time and peak memory of one `smolsql ask` process: cold (empty cache) and warm.
 
 Cold pays the one-time GGUF dequantization; warm loads the cached folder.
 Run: .venv/bin/python benchmarks/ask_startup.py [--db PATH] [--runs 3]
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -20,20 +19,19 @@ SMOLSQL = str(Path(sys.executable).with_name("smolsql"))
 
 
 def run_once(question: str, db: str, cache: str) -> tuple[float, float]:
-    """One `smolsql ask --run` in a child process: (seconds, peak RSS in MB)."""
+    """One `smolsql ask` in a child process: (seconds, peak RSS in MB)."""
     env = {**os.environ, "SMOLSQL_CACHE": cache}
     start = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-c", "import resource, runpy, sys; sys.argv = sys.argv[1:];"
-         "runpy.run_path(sys.argv[0], run_name='__main__')", SMOLSQL,
-         "ask", question, "--db", db, "--run"],
-        env=env, capture_output=True, text=True, check=False,
+    proc = subprocess.Popen(
+        [SMOLSQL, "ask", question, "--db", db],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
+    stderr = proc.stderr.read() if proc.stderr else b""
+    _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
-    if proc.returncode != 0:
-        sys.exit(f"smolsql failed:\n{proc.stderr}")
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return seconds, peak_mb
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"smolsql failed:\n{stderr.decode()}")
+    return seconds, usage.ru_maxrss / 1024
 
 
 def main() -> None:
@@ -44,11 +42,12 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as cache:
         cold, cold_mb = run_once(args.question, args.db, cache)
-        warm = [run_once(args.question, args.db, cache)[0] for _ in range(args.runs)]
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        warm = [run_once(args.question, args.db, cache) for _ in range(args.runs)]
     print(f"cold (empty cache): {cold:.1f} s, peak RSS {cold_mb:.0f} MB")
-    print(f"warm (median of {len(warm)}): {statistics.median(warm):.1f} s")
-    print(f"peak RSS over all runs: {peak_mb:.0f} MB")
+    print(
+        f"warm (median of {len(warm)}): {statistics.median(w[0] for w in warm):.1f} s, "
+        f"peak RSS {max(w[1] for w in warm):.0f} MB"
+    )
 
 
 if __name__ == "__main__":

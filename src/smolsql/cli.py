@@ -80,6 +80,48 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_predict(args: argparse.Namespace) -> int:
+    from smolsql.datasets import load_examples
+    from smolsql.predict import predict_to_file
+
+    examples = load_examples(args.data, args.limit, args.samples)
+    if not examples:
+        raise SmolsqlError(f"{args.data} holds no examples")
+    options = GenerationOptions(max_new_tokens=args.max_new_tokens, batch_size=args.batch_size)
+    backend = make_backend(args.backend, args.model, options)
+    out = Path(args.out)
+    predictions = predict_to_file(backend, examples, out / "predictions.jsonl", args.batch_size)
+    print(f"{len(predictions)} predictions in {out / 'predictions.jsonl'}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    import json
+
+    from smolsql.evaluate import score_all, summarize
+    from smolsql.predict import Progress
+    from smolsql.records import Prediction, Score, read_jsonl, write_jsonl
+
+    run = Path(args.run)
+    source = run / "predictions.jsonl" if run.is_dir() else run
+    run = source.parent
+    predictions = list(read_jsonl(source, Prediction))
+    progress = Progress("eval", len(predictions))
+    scores: list[Score] = []
+    for prediction in predictions:
+        scores.extend(score_all([prediction], args.timeout))
+        progress.advance()
+    progress.close()
+    write_jsonl(run / "scores.jsonl", scores)
+    summary = summarize(scores)
+    (run / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
+    for key in ("n", "execution_accuracy", "syntax_valid", "exact_match", "gold_failed",
+                "correct_empty_result"):  # fmt: skip
+        print(f"{key}: {summary[key]}")
+    print(f"wrote {run / 'metrics.json'} and {run / 'scores.jsonl'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="smolsql", description="Ask a database questions in plain English; get SQL."
@@ -104,6 +146,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-rows", type=int, default=DEFAULT_MAX_ROWS, help="rows shown with --run")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="query time limit, s")
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("predict", help="predict SQL for a dataset into RUN/predictions.jsonl")
+    p.add_argument("--data", required=True, help="Spider file/folder, gretel[:split], or a file")
+    p.add_argument("--out", required=True, help="the run folder, e.g. runs/base-dev")
+    p.add_argument("--model", help="hub id, model folder or LoRA adapter folder")
+    p.add_argument("--backend", default="auto", help="as for ask")
+    p.add_argument("--limit", type=int, help="only the first N examples")
+    p.add_argument("--batch-size", type=int, default=16, help="prompts generated together")
+    p.add_argument("--samples", type=int, default=0, help="sample values per column in prompt")
+    p.add_argument("--max-new-tokens", type=int, default=256, help="longest SQL generated")
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("eval", help="score RUN/predictions.jsonl: metrics.json, scores.jsonl")
+    p.add_argument("run", help="a run folder (or its predictions.jsonl)")
+    p.add_argument("--timeout", type=float, default=10.0, help="time limit per query, s")
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("schema", help="print a database's schema as the model sees it")
     p.add_argument("--db", required=True, help=f"SQLite/DuckDB file, URL, or '{SAMPLE_NAME}'")

@@ -12,6 +12,7 @@ import importlib.util
 import json
 import os
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,6 +114,8 @@ def _dequantize_gguf(gguf: Path, target: Path) -> None:
     quiet_transformers()
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    print(f"smolsql: preparing the offline model once, into {target} (~30 s)", file=sys.stderr)
+
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
     try:
         tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
@@ -176,6 +179,7 @@ def quiet_transformers() -> None:
     """Keep library warnings and progress bars off the user's terminal."""
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TQDM_DISABLE", "1")  # the GGUF converter's own progress bar
     from transformers.utils import logging
 
     logging.set_verbosity_error()

@@ -33,6 +33,8 @@ class Example:
     id: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
     """Free metadata carried along (db_id, domain, sql_complexity, ...)."""
+    setup_sql: str | None = None
+    """SQL that builds the database in memory when there is no file (gretel's sql_context)."""
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,30 @@ class Prediction:
     latency_ms: float = 0.0
 
 
-R = TypeVar("R", Example, Prediction)
+@dataclass(frozen=True)
+class Score:
+    """How one `Prediction` fared against its example's gold SQL."""
+
+    prediction: Prediction
+    syntax_valid: bool
+    """sqlglot parses the predicted SQL in the example's dialect."""
+    exact_match: bool
+    """Same SQL as the gold after sqlglot normalization."""
+    execution: str
+    """correct | wrong | pred_error | gold_error | no_sql | no_db | no_gold"""
+    empty_result: bool = False
+    """Correct, but both results are empty (any empty result would have matched)."""
+    detail: str = ""
+    """The error message behind pred_error or gold_error."""
 
 
-def to_dict(record: Example | Prediction) -> dict[str, Any]:
+R = TypeVar("R", Example, Prediction, Score)
+
+
+Record = Example | Prediction | Score
+
+
+def to_dict(record: Record) -> dict[str, Any]:
     return dataclasses.asdict(record)
 
 
@@ -78,10 +100,22 @@ def prediction_from_dict(data: dict[str, Any]) -> Prediction:
     return Prediction(example=example, **body)
 
 
-_READERS = {Example: example_from_dict, Prediction: prediction_from_dict}
+def score_from_dict(data: dict[str, Any]) -> Score:
+    body = dict(data)
+    try:
+        prediction = prediction_from_dict(body.pop("prediction"))
+    except KeyError:
+        raise SmolsqlError("a Score needs a 'prediction' object") from None
+    try:
+        return Score(prediction=prediction, **body)
+    except TypeError as exc:
+        raise SmolsqlError(f"not a Score: {exc}") from None
 
 
-def write_jsonl(path: str | Path, records: Iterable[Example | Prediction]) -> int:
+_READERS = {Example: example_from_dict, Prediction: prediction_from_dict, Score: score_from_dict}
+
+
+def write_jsonl(path: str | Path, records: Iterable[Record]) -> int:
     """Write records one JSON object a line, atomically; returns how many were written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,7 +129,7 @@ def write_jsonl(path: str | Path, records: Iterable[Example | Prediction]) -> in
     return n
 
 
-def append_jsonl(path: str | Path, records: Iterable[Example | Prediction]) -> None:
+def append_jsonl(path: str | Path, records: Iterable[Record]) -> None:
     """Append records, flushing each, so an interrupted run keeps what it finished."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,172 @@
+"""Datasets in, `Example` records out: Spider folders, gretel, and your own files.
+
+Whatever the source, the schema text is rendered the same way as at serving
+time, so training, evaluation and serving see the same prompt.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from smolsql.db import open_database
+from smolsql.errors import SmolsqlError
+from smolsql.records import Example, read_jsonl
+from smolsql.schema import parse_ddl, render_schema
+
+GRETEL = "gretelai/synthetic_text_to_sql"
+
+
+def load_spider(path: str | Path, samples: int = 0, limit: int | None = None) -> list[Example]:
+    """A Spider-format questions file (or its folder: dev.json), databases beside it.
+
+    Each database's schema is read from the SQLite file once and shared by its questions.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "dev.json"
+    folder = path.parent
+    try:
+        items = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SmolsqlError(f"Spider questions file not found: {path}") from None
+    except (ValueError, UnicodeDecodeError):
+        raise SmolsqlError(f"{path} is not a Spider questions file (JSON list)") from None
+    if not isinstance(items, list):
+        raise SmolsqlError(f"{path} is not a Spider questions file (JSON list)")
+    schemas: dict[str, str] = {}
+    examples = []
+    for i, item in enumerate(items[:limit]):
+        db_id = item["db_id"]
+        db_path = folder / "database" / db_id / f"{db_id}.sqlite"
+        if db_id not in schemas:
+            with open_database(db_path) as db:
+                schemas[db_id] = render_schema(db.schema(samples)).text
+        examples.append(
+            Example(
+                question=item["question"],
+                schema=schemas[db_id],
+                sql=item["query"],
+                db_path=str(db_path),
+                dialect="sqlite",
+                id=f"{path.stem}-{i}",
+                meta={"db_id": db_id},
+            )
+        )
+    return examples
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Which columns of a user's file hold what (gretel's names by default)."""
+
+    question: str = "sql_prompt"
+    sql: str = "sql"
+    context: str = "sql_context"
+    """DDL (CREATE and INSERT statements): rendered for the prompt, run for evaluation."""
+    db_path: str = "db_path"
+
+
+GRETEL_META = ("id", "domain", "sql_complexity", "sql_task_type", "domain_description")
+
+
+def rows_to_examples(
+    rows: Iterable[dict[str, Any]], columns: Columns = Columns(), dialect: str = "sqlite",
+    name: str = "data",
+) -> list[Example]:  # fmt: skip
+    """Table rows (gretel's or a user's) as Examples; the context DDL becomes the schema."""
+    examples = []
+    for i, row in enumerate(rows):
+        try:
+            question, sql = row[columns.question], row.get(columns.sql)
+        except KeyError:
+            raise SmolsqlError(
+                f"{name} row {i}: no column {columns.question!r}; columns are {sorted(row)}"
+            ) from None
+        context = row.get(columns.context) or ""
+        schema = ""
+        if context:
+            try:
+                schema = render_schema(parse_ddl(context, dialect)).text
+            except SmolsqlError:
+                schema = context.strip()  # not DDL sqlglot reads: show it as it is
+        meta = {k: row[k] for k in GRETEL_META if k in row and row[k] is not None}
+        examples.append(
+            Example(
+                question=str(question),
+                schema=schema,
+                sql=sql,
+                db_path=row.get(columns.db_path),
+                dialect=dialect,
+                id=str(row.get("id", f"{name}-{i}")),
+                meta=meta,
+                setup_sql=context or None,
+            )
+        )
+    return examples
+
+
+def load_table_file(path: str | Path, columns: Columns = Columns()) -> list[Example]:
+    """A user's JSONL, Parquet or CSV file with the given column names."""
+    path = Path(path)
+    if not path.exists():
+        raise SmolsqlError(f"data file not found: {path}")
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".json"):
+        rows = []
+        with path.open(encoding="utf-8") as f:
+            for lineno, line in enumerate(f, 1):
+                if line.strip():
+                    try:
+                        rows.append(json.loads(line))
+                    except ValueError:
+                        raise SmolsqlError(f"{path}:{lineno}: not JSON") from None
+    elif suffix in (".parquet", ".csv"):
+        import pyarrow.csv
+        import pyarrow.parquet
+
+        read = pyarrow.parquet.read_table if suffix == ".parquet" else pyarrow.csv.read_csv
+        rows = read(path).to_pylist()
+    else:
+        raise SmolsqlError(f"{path}: expected .jsonl, .parquet or .csv")
+    return rows_to_examples(rows, columns, name=path.name)
+
+
+def load_gretel(split: str = "test", limit: int | None = None) -> list[Example]:
+    """gretel's synthetic_text_to_sql from the hub (needs network, and `datasets`)."""
+    try:
+        from datasets import load_dataset
+    except ImportError:
+        raise SmolsqlError("gretel needs `datasets`: pip install smolsql[train]") from None
+    try:
+        data = load_dataset(GRETEL, split=split if limit is None else f"{split}[:{limit}]")
+    except Exception as exc:  # the hub's errors are many; all mean "not reachable/not found"
+        raise SmolsqlError(f"cannot load {GRETEL} ({split}) from the hub: {exc}") from None
+    return rows_to_examples(data, name=f"gretel-{split}")
+
+
+def load_examples(source: str, limit: int | None = None, samples: int = 0) -> list[Example]:
+    """Any dataset by one string: `gretel[:split]`, a Spider file or folder, or a data file.
+
+    A `.jsonl` file of `Example` records (as `smolsql` writes them) is read as such.
+    """
+    if source == "gretel" or source.startswith("gretel:"):
+        return load_gretel(source.partition(":")[2] or "test", limit)
+    path = Path(source)
+    if path.is_dir() or (path.suffix == ".json" and (path.parent / "database").is_dir()):
+        return load_spider(path, samples, limit)
+    if path.suffix == ".jsonl" and path.exists() and _is_example_file(path):
+        return list(read_jsonl(path, Example))[:limit]
+    return load_table_file(path)[:limit]
+
+
+def _is_example_file(path: Path) -> bool:
+    with path.open(encoding="utf-8", errors="replace") as f:
+        first = f.readline()
+    try:
+        return "question" in json.loads(first)
+    except ValueError:
+        return False

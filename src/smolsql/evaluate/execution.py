@@ -1,0 +1,152 @@
+"""Execution accuracy: run gold and predicted SQL on the example's database, compare results.
+
+Spider-style examples carry a database file, opened read-only. gretel-style
+examples carry `setup_sql` (CREATE and INSERT statements): each query gets a
+fresh in-memory SQLite database built from it, so DML can run and be judged by
+the state it leaves, and nothing the user owns is ever written.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from smolsql.db import open_database
+from smolsql.db.base import timeout_message
+from smolsql.errors import SmolsqlError
+from smolsql.records import Example
+
+MAX_ROWS = 100_000
+READ_KINDS = (exp.Query,)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What running one query gave: rows (or, after DML, every table's rows), or an error."""
+
+    rows: tuple[tuple[Any, ...], ...] | None = None
+    error: str | None = None
+    changed_state: bool = False
+
+
+def run_query(example: Example, sql: str, timeout_s: float = 10.0, gold: bool = False) -> Outcome:
+    """Run `sql` where `example` lives; gold SQL that fails is retried transpiled to SQLite."""
+    if example.setup_sql:
+        outcome = _run_in_memory(example.setup_sql, sql, timeout_s)
+        if outcome.error and gold:
+            for dialect in ("mysql", "postgres"):
+                translated = _transpile(sql, dialect, "sqlite")
+                if translated and translated != sql:
+                    retry = _run_in_memory(example.setup_sql, translated, timeout_s)
+                    if retry.error is None:
+                        return retry
+        return outcome
+    if example.db_path:
+        try:
+            with open_database(example.db_path) as db:
+                result = db.execute(sql, max_rows=MAX_ROWS, timeout_s=timeout_s)
+            return Outcome(rows=tuple(tuple(r) for r in result.rows))
+        except SmolsqlError as exc:
+            return Outcome(error=str(exc))
+    return Outcome(error="the example has no database")
+
+
+def _run_in_memory(setup_sql: str, sql: str, timeout_s: float) -> Outcome:
+    conn, error = _fresh_database(setup_sql)
+    if conn is None:
+        return Outcome(error=f"setup failed: {error}")
+    deadline = time.monotonic() + timeout_s
+    conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+    try:
+        cursor = conn.execute(sql)
+        rows = cursor.fetchmany(MAX_ROWS) if cursor.description else []
+        if cursor.description is None:  # DML or DDL: the database state is the result
+            return Outcome(rows=_dump(conn), changed_state=True)
+        return Outcome(rows=tuple(tuple(r) for r in rows))
+    except sqlite3.OperationalError as exc:
+        if "interrupted" in str(exc):
+            return Outcome(error=timeout_message(timeout_s))
+        return Outcome(error=str(exc))
+    except (sqlite3.Error, sqlite3.Warning) as exc:
+        return Outcome(error=str(exc))
+    finally:
+        conn.close()
+
+
+def _fresh_database(setup_sql: str) -> tuple[sqlite3.Connection | None, str]:
+    """A new in-memory database built from `setup_sql`, as written or transpiled to SQLite."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.executescript(setup_sql)
+        return conn, ""
+    except sqlite3.Error as exc:
+        conn.close()
+        first_error = str(exc)
+    # gretel's contexts mix MySQL and Postgres syntax: transpile statement by statement.
+    try:
+        statements = sqlglot.transpile(setup_sql, write="sqlite")
+    except (ParseError, TokenError):
+        return None, first_error
+    conn = sqlite3.connect(":memory:")
+    for statement in statements:
+        try:
+            conn.execute(statement)
+        except sqlite3.Error as exc:
+            conn.close()
+            return None, f"{first_error}; transpiled: {exc}"
+    return conn, ""
+
+
+def _dump(conn: sqlite3.Connection) -> tuple[tuple[Any, ...], ...]:
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    state: list[tuple[Any, ...]] = []
+    for table in sorted(tables):
+        for row in conn.execute(f'SELECT * FROM "{table}"'):
+            state.append((table, *row))
+    return tuple(state)
+
+
+def _transpile(sql: str, read: str, write: str) -> str | None:
+    try:
+        return sqlglot.transpile(sql, read=read, write=write)[0]
+    except (ParseError, TokenError, IndexError):
+        return None
+
+
+def is_ordered(sql: str, dialect: str = "sqlite") -> bool:
+    """True when the outermost query sorts its rows, so row order is part of the answer."""
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect)
+    except (ParseError, TokenError):
+        return False
+    return tree is not None and bool(tree.args.get("order"))
+
+
+def normalize_value(value: Any) -> Any:
+    """Numbers compare within a tolerance (6 significant digits); 3 equals 3.0."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if value.is_integer():
+            return int(value)
+        return float(f"{value:.6g}")
+    return value
+
+
+def same_rows(gold: tuple[tuple, ...], pred: tuple[tuple, ...], ordered: bool) -> bool:
+    """Rows compare as lists when the gold query orders them, else as multisets."""
+    norm_gold = [tuple(normalize_value(v) for v in row) for row in gold]
+    norm_pred = [tuple(normalize_value(v) for v in row) for row in pred]
+    if ordered:
+        return norm_gold == norm_pred
+    return Counter(norm_gold) == Counter(norm_pred)

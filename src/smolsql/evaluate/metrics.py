@@ -1,0 +1,98 @@
+"""Scoring predictions: syntax validity, execution accuracy, exact match; and their summary."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlglot
+from sqlglot.errors import ParseError, TokenError
+
+from smolsql.evaluate.execution import is_ordered, run_query, same_rows
+from smolsql.records import Prediction, Score
+from smolsql.sqltext import parses
+
+__all__ = ["Score", "exact_match", "score", "score_all", "summarize"]
+
+
+def normalized(sql: str, dialect: str) -> str | None:
+    """SQL in one canonical spelling: sqlglot's rendering, case-folded."""
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect)
+    except (ParseError, TokenError):
+        return None
+    return " ".join(tree.sql(dialect=dialect, normalize=True).casefold().split())
+
+
+def exact_match(gold: str, pred: str, dialect: str = "sqlite") -> bool:
+    a, b = normalized(gold, dialect), normalized(pred, dialect)
+    return a is not None and a == b
+
+
+def score(prediction: Prediction, timeout_s: float = 10.0) -> Score:
+    """Score one prediction against its example's gold SQL (syntax, execution, exact match)."""
+    example = prediction.example
+    sql = prediction.sql
+    valid = parses(sql, example.dialect)
+    if not example.sql:
+        return Score(prediction, valid, False, "no_gold")
+    em = bool(sql) and exact_match(example.sql, sql, example.dialect)
+    if not example.db_path and not example.setup_sql:
+        return Score(prediction, valid, em, "no_db")
+    gold = run_query(example, example.sql, timeout_s, gold=True)
+    if gold.error is not None:
+        return Score(prediction, valid, em, "gold_error", detail=gold.error)
+    if not sql:
+        return Score(prediction, valid, em, "no_sql")
+    pred = run_query(example, sql, timeout_s)
+    if pred.error is not None:
+        return Score(prediction, valid, em, "pred_error", detail=pred.error)
+    ordered = not gold.changed_state and is_ordered(example.sql, example.dialect)
+    correct = same_rows(gold.rows or (), pred.rows or (), ordered)
+    empty = correct and not gold.rows
+    return Score(prediction, valid, em, "correct" if correct else "wrong", empty_result=empty)
+
+
+def score_all(predictions: Iterable[Prediction], timeout_s: float = 10.0) -> list[Score]:
+    return [score(p, timeout_s) for p in predictions]
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _accuracy(scores: Sequence[Score]) -> dict[str, Any]:
+    counted = [s for s in scores if s.execution not in ("gold_error", "no_db", "no_gold")]
+    correct = sum(s.execution == "correct" for s in counted)
+    return {
+        "n": len(scores),
+        "execution_accuracy": _rate(correct, len(counted)),
+        "syntax_valid": _rate(sum(s.syntax_valid for s in scores), len(scores)),
+        "exact_match": _rate(sum(s.exact_match for s in scores), len(scores)),
+    }
+
+
+def summarize(scores: Sequence[Score], by: Sequence[str] = ("db_id", "sql_complexity")) -> dict:
+    """The metrics of a run, with breakdowns by the meta keys the data has.
+
+    Execution accuracy leaves out examples whose gold SQL fails on its own
+    (counted as `gold_failed`); `correct_empty_result` counts correct answers whose
+    result is empty, where any query returning nothing would have matched.
+    """
+    summary = _accuracy(scores)
+    outcomes = Counter(s.execution for s in scores)
+    summary["gold_failed"] = outcomes.get("gold_error", 0)
+    summary["correct_empty_result"] = sum(s.empty_result for s in scores)
+    summary["outcomes"] = dict(sorted(outcomes.items()))
+    latencies = sorted(s.prediction.latency_ms for s in scores)
+    if latencies:
+        summary["latency_ms_mean"] = round(sum(latencies) / len(latencies), 1)
+    for key in by:
+        groups: dict[str, list[Score]] = defaultdict(list)
+        for s in scores:
+            if key in s.prediction.example.meta:
+                groups[str(s.prediction.example.meta[key])].append(s)
+        if groups:
+            summary[f"by_{key}"] = {k: _accuracy(v) for k, v in sorted(groups.items())}
+    return summary
