@@ -1,0 +1,125 @@
+"""Execution comparison as (gold, predicted, expected verdict) tables, on real SQLite."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from smolsql.cli import main
+from smolsql.evaluate import score, summarize
+from smolsql.records import Example, Prediction, Score, read_jsonl, write_jsonl
+
+SETUP = """
+CREATE TABLE emp (id INT PRIMARY KEY, name TEXT, dept TEXT, salary REAL, boss INT);
+INSERT INTO emp VALUES (1, 'Ann', 'ops', 100.0, NULL), (2, 'Bob', 'ops', 80.5, 1),
+  (3, 'Cy', 'dev', 120.25, 1), (4, 'Di', 'dev', 80.5, 3);
+"""
+
+CASES = [
+    # (gold, predicted, expected execution verdict)
+    ("SELECT name FROM emp", "SELECT name FROM emp ORDER BY name DESC", "correct"),  # multiset
+    ("SELECT name FROM emp ORDER BY salary DESC, id", "SELECT name FROM emp", "wrong"),  # order
+    ("SELECT name FROM emp ORDER BY id", "SELECT name FROM emp ORDER BY id", "correct"),
+    ("SELECT dept FROM emp", "SELECT DISTINCT dept FROM emp", "wrong"),  # duplicates count
+    ("SELECT avg(salary) FROM emp", "SELECT sum(salary) / 4.0 FROM emp", "correct"),  # float
+    ("SELECT 1.0 / 3", "SELECT 0.3333333333", "correct"),  # tolerance
+    ("SELECT 1.0 / 3", "SELECT 0.334", "wrong"),
+    ("SELECT count(*) FROM emp", "SELECT 4.0", "correct"),  # 4 == 4.0
+    ("SELECT boss FROM emp WHERE id = 1", "SELECT NULL", "correct"),  # NULL equals NULL
+    ("SELECT boss FROM emp WHERE id = 1", "SELECT 0", "wrong"),
+    ("SELECT name FROM emp WHERE id > 9", "SELECT name FROM emp WHERE 0", "correct"),  # empty
+    ("SELECT name FROM emp", "SELECT nme FROM emp", "pred_error"),
+    ("SELECT nope FROM nowhere", "SELECT 1", "gold_error"),
+    ("SELECT name FROM emp", "", "no_sql"),
+    (  # a query that never ends is stopped, and counts as the prediction's error
+        "SELECT 1",
+        "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT max(n) FROM c",
+        "pred_error",
+    ),
+    # DML: the state left behind is compared, not the (absent) rows
+    ("UPDATE emp SET salary = salary * 2 WHERE dept = 'ops'",
+     "UPDATE emp SET salary = 2 * salary WHERE name IN ('Ann', 'Bob')", "correct"),
+    ("DELETE FROM emp WHERE salary < 90", "DELETE FROM emp WHERE salary < 81", "correct"),
+    ("DELETE FROM emp WHERE salary < 90", "DELETE FROM emp WHERE salary < 80", "wrong"),
+    ("INSERT INTO emp VALUES (5, 'Ed', 'dev', 90, 3)",
+     "INSERT INTO emp (id, name, dept, salary, boss) VALUES (5, 'Ed', 'dev', 90.0, 3)",
+     "correct"),
+    # gold in MySQL syntax that SQLite cannot run is transpiled before it counts as failed
+    ("SELECT `name` FROM emp WHERE id = 2", "SELECT name FROM emp WHERE id = 2", "correct"),
+]  # fmt: skip
+
+
+def _prediction(gold: str, pred: str, **example: object) -> Prediction:
+    ex = Example("q", "", gold, **{"setup_sql": SETUP, **example})  # type: ignore[arg-type]
+    return Prediction(ex, pred)
+
+
+@pytest.mark.parametrize(("gold", "pred", "verdict"), CASES)
+def test_execution_verdicts(gold: str, pred: str, verdict: str) -> None:
+    result = score(_prediction(gold, pred), timeout_s=0.5)
+    assert result.execution == verdict, result.detail
+
+
+def test_mysql_setup_is_transpiled_for_sqlite() -> None:
+    setup = (
+        "CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(10)) ENGINE=InnoDB;"
+        "INSERT INTO t (v) VALUES ('a'), ('b');"
+    )
+    result = score(_prediction("SELECT count(*) FROM t", "SELECT 2", setup_sql=setup))
+    assert result.execution == "correct", result.detail
+
+
+def test_a_database_file_is_used_read_only(sample_db: Path) -> None:
+    ex = Example("q", "", "SELECT count(*) FROM artist", str(sample_db))
+    assert score(Prediction(ex, "SELECT count(artist_id) FROM artist")).execution == "correct"
+    wrote = score(Prediction(ex, "DELETE FROM artist"))
+    assert wrote.execution == "pred_error" and "refused" in wrote.detail
+    assert score(Prediction(ex, "SELECT count(*) FROM artist")).execution == "correct"
+
+
+def test_syntax_validity_and_exact_match() -> None:
+    same = score(_prediction("SELECT name FROM emp", "select NAME   from EMP"))
+    assert same.syntax_valid and same.exact_match
+    broken = score(_prediction("SELECT name FROM emp", "SELECT name FROM WHERE"))
+    assert not broken.syntax_valid and not broken.exact_match
+
+
+def test_summary_leaves_failed_gold_out_and_counts_empty_matches() -> None:
+    scores = [
+        score(_prediction("SELECT 1", "SELECT 1", meta={"db_id": "a"})),
+        score(_prediction("SELECT 1", "SELECT 2", meta={"db_id": "b"})),
+        score(_prediction("SELECT x FROM nowhere", "SELECT 1", meta={"db_id": "b"})),
+        score(_prediction("SELECT name FROM emp WHERE 0", "SELECT id FROM emp WHERE 0")),
+    ]
+    summary = summarize(scores)
+    assert summary["execution_accuracy"] == pytest.approx(2 / 3, abs=1e-4)
+    assert summary["gold_failed"] == 1 and summary["correct_empty_result"] == 1
+    assert summary["by_db_id"]["a"]["execution_accuracy"] == 1.0
+    assert summary["by_db_id"]["b"]["execution_accuracy"] == 0.0
+
+
+def test_predict_then_eval_through_the_cli(tmp_path: Path, sample_db: Path, capsys) -> None:
+    data = tmp_path / "data.jsonl"
+    write_jsonl(
+        data,
+        [
+            Example("How many artists?", "", "SELECT count(*) FROM artist", str(sample_db), id="a"),
+            Example("Who is in Lisbon?", "", "SELECT name FROM customer WHERE city = 'Lisbon'",
+                    str(sample_db), id="b"),
+            Example("any ghost?", "", "SELECT 1", str(sample_db), id="c"),
+        ],
+    )  # fmt: skip
+    run = tmp_path / "run"
+    argv = ["predict", "--data", str(data), "--out", str(run), "--backend", "fakes:scripted"]
+    assert main([*argv, "--limit", "2"]) == 0
+    assert main(argv) == 0  # resumes: only the third example is predicted again
+    predictions = list(read_jsonl(run / "predictions.jsonl", Prediction))
+    assert [p.example.id for p in predictions] == ["a", "b", "c"]
+    assert main(["eval", str(run)]) == 0
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["execution_accuracy"] == pytest.approx(2 / 3, abs=1e-4)
+    scores = list(read_jsonl(run / "scores.jsonl", Score))
+    assert [s.execution for s in scores] == ["correct", "correct", "pred_error"]
+    assert "execution_accuracy: 0.6667" in capsys.readouterr().out
