@@ -112,12 +112,25 @@ def cmd_eval(args: argparse.Namespace) -> int:
         scores.extend(score_all([prediction], args.timeout))
         progress.advance()
     progress.close()
+    if args.judge:
+        from dataclasses import replace
+
+        from smolsql.evaluate.judge import Judge, JudgeConfig
+        from smolsql.models import cache_dir
+
+        config = JudgeConfig.from_env(
+            base_url=args.judge_url, model=args.judge_model,
+            concurrency=args.judge_concurrency, cache_dir=str(cache_dir() / "judge"),
+        )  # fmt: skip
+        verdicts = Judge(config).judge_all([s.prediction for s in scores])
+        scores = [replace(s, judge=v) for s, v in zip(scores, verdicts, strict=True)]
     write_jsonl(run / "scores.jsonl", scores)
     summary = summarize(scores)
     (run / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
     for key in ("n", "execution_accuracy", "syntax_valid", "exact_match", "gold_failed",
-                "correct_empty_result"):  # fmt: skip
-        print(f"{key}: {summary[key]}")
+                "correct_empty_result", "judge_accuracy", "judge_failed"):  # fmt: skip
+        if key in summary:
+            print(f"{key}: {summary[key]}")
     print(f"wrote {run / 'metrics.json'} and {run / 'scores.jsonl'}")
     return 0
 
@@ -161,6 +174,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="score RUN/predictions.jsonl: metrics.json, scores.jsonl")
     p.add_argument("run", help="a run folder (or its predictions.jsonl)")
     p.add_argument("--timeout", type=float, default=10.0, help="time limit per query, s")
+    p.add_argument("--judge", action="store_true", help="also ask an LLM judge")
+    p.add_argument("--judge-url", help="OpenAI-compatible base URL (or SMOLSQL_JUDGE_BASE_URL)")
+    p.add_argument("--judge-model", help="judge model or Azure deployment")
+    p.add_argument("--judge-concurrency", type=int, default=4, help="judge requests at once")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("schema", help="print a database's schema as the model sees it")

@@ -51,6 +51,18 @@ class Prediction:
 
 
 @dataclass(frozen=True)
+class Verdict:
+    """An LLM judge's verdict on one prediction."""
+
+    correct: bool
+    error_type: str | None = None
+    """incomplete | irrelevant | logic_error, or None when correct."""
+    explanation: str = ""
+    failed: bool = False
+    """The judge gave no usable verdict (after retries): counted as judge_failed."""
+
+
+@dataclass(frozen=True)
 class Score:
     """How one `Prediction` fared against its example's gold SQL."""
 
@@ -65,6 +77,7 @@ class Score:
     """Correct, but both results are empty (any empty result would have matched)."""
     detail: str = ""
     """The error message behind pred_error or gold_error."""
+    judge: Verdict | None = None
 
 
 R = TypeVar("R", Example, Prediction, Score)
@@ -106,6 +119,8 @@ def score_from_dict(data: dict[str, Any]) -> Score:
         prediction = prediction_from_dict(body.pop("prediction"))
     except KeyError:
         raise SmolsqlError("a Score needs a 'prediction' object") from None
+    if isinstance(body.get("judge"), dict):
+        body["judge"] = Verdict(**body["judge"])
     try:
         return Score(prediction=prediction, **body)
     except TypeError as exc:

@@ -85,6 +85,14 @@ def summarize(scores: Sequence[Score], by: Sequence[str] = ("db_id", "sql_comple
     summary["gold_failed"] = outcomes.get("gold_error", 0)
     summary["correct_empty_result"] = sum(s.empty_result for s in scores)
     summary["outcomes"] = dict(sorted(outcomes.items()))
+    verdicts = [s.judge for s in scores if s.judge is not None]
+    if verdicts:
+        usable = [v for v in verdicts if not v.failed]
+        summary["judge_accuracy"] = _rate(sum(v.correct for v in usable), len(usable))
+        summary["judge_failed"] = len(verdicts) - len(usable)
+        summary["judge_error_types"] = dict(
+            sorted(Counter(v.error_type for v in usable if not v.correct).items())
+        )
     latencies = sorted(s.prediction.latency_ms for s in scores)
     if latencies:
         summary["latency_ms_mean"] = round(sum(latencies) / len(latencies), 1)
