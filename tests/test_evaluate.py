@@ -123,3 +123,23 @@ def test_predict_then_eval_through_the_cli(tmp_path: Path, sample_db: Path, caps
     scores = list(read_jsonl(run / "scores.jsonl", Score))
     assert [s.execution for s in scores] == ["correct", "correct", "pred_error"]
     assert "execution_accuracy: 0.6667" in capsys.readouterr().out
+
+
+def test_report_and_compare(tmp_path: Path, capsys) -> None:
+    from smolsql.evaluate.report import write_report
+
+    runs = []
+    for name, pred in (("base", "SELECT 2"), ("tuned", "SELECT 1")):
+        run = tmp_path / name
+        run.mkdir()
+        scores = [score(_prediction("SELECT 1", pred, meta={"db_id": "x"}))]
+        report = write_report(run, scores, summarize(scores)).read_text()
+        assert "| execution_accuracy |" in report
+        assert (run / "error_types.png").stat().st_size > 0
+        assert (run / "accuracy_by_db_id.png").exists()
+        runs.append(str(run))
+    assert "## Failures (first 1 of 1)" in (tmp_path / "base" / "report.md").read_text()
+    assert main(["compare", *runs]) == 0
+    out = capsys.readouterr().out
+    assert "| metric | base | tuned |" in out and "| execution_accuracy | 0.0% | 100.0% |" in out
+    assert main(["compare", str(tmp_path / "nope")]) == 2

@@ -96,9 +96,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    import json
-
     from smolsql.evaluate import score_all, summarize
+    from smolsql.evaluate.report import write_report
     from smolsql.predict import Progress
     from smolsql.records import Prediction, Score, read_jsonl, write_jsonl
 
@@ -126,12 +125,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
         scores = [replace(s, judge=v) for s, v in zip(scores, verdicts, strict=True)]
     write_jsonl(run / "scores.jsonl", scores)
     summary = summarize(scores)
-    (run / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
+    report = write_report(run, scores, summary)
     for key in ("n", "execution_accuracy", "syntax_valid", "exact_match", "gold_failed",
                 "correct_empty_result", "judge_accuracy", "judge_failed"):  # fmt: skip
         if key in summary:
             print(f"{key}: {summary[key]}")
-    print(f"wrote {run / 'metrics.json'} and {run / 'scores.jsonl'}")
+    print(f"wrote {run / 'metrics.json'}, {run / 'scores.jsonl'} and {report}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from smolsql.evaluate.report import compare_runs
+
+    print(compare_runs([Path(r) for r in args.runs]))
     return 0
 
 
@@ -179,6 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--judge-model", help="judge model or Azure deployment")
     p.add_argument("--judge-concurrency", type=int, default=4, help="judge requests at once")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("compare", help="print runs' metrics side by side (base vs fine-tuned)")
+    p.add_argument("runs", nargs="+", help="run folders")
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("schema", help="print a database's schema as the model sees it")
     p.add_argument("--db", required=True, help=f"SQLite/DuckDB file, URL, or '{SAMPLE_NAME}'")

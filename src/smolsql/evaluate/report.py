@@ -1,0 +1,119 @@
+"""A run's report: metrics.json, a Markdown page with breakdowns and failures, PNG plots."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from smolsql.records import Score
+
+HEADLINE = (
+    "n", "execution_accuracy", "syntax_valid", "exact_match", "gold_failed",
+    "correct_empty_result", "judge_accuracy", "judge_failed", "latency_ms_mean",
+)  # fmt: skip
+
+
+def _pct(value: object) -> str:
+    return f"{value:.1%}" if isinstance(value, float) else str(value)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_pct(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def write_report(run: Path, scores: Sequence[Score], summary: dict, failures: int = 10) -> Path:
+    """Write metrics.json, report.md and the plots into the run folder; returns report.md."""
+    (run / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
+    plots = _plots(run, summary)
+    model = scores[0].prediction.model if scores else "?"
+    lines = [f"# Evaluation of `{model}`", "", f"Run folder: `{run}`", ""]
+    lines += _table(["metric", "value"], [(k, summary[k]) for k in HEADLINE if k in summary])
+    lines += ["", "## Outcomes", ""]
+    lines += _table(["outcome", "count"], list(summary["outcomes"].items()))
+    if summary.get("judge_error_types"):
+        lines += ["", "## Judge error types", ""]
+        lines += _table(["error type", "count"], list(summary["judge_error_types"].items()))
+    for key in [k for k in summary if k.startswith("by_")]:
+        lines += ["", f"## By {key[3:]}", ""]
+        rows = [
+            (name, m["n"], m["execution_accuracy"], m["syntax_valid"], m["exact_match"])
+            for name, m in summary[key].items()
+        ]
+        lines += _table([key[3:], "n", "execution", "syntax", "exact"], rows)
+    lines += [""] + [f"![{p.stem}]({p.name})" for p in plots]
+    wrong = [s for s in scores if s.execution in ("wrong", "pred_error", "no_sql")]
+    if wrong:
+        lines += ["", f"## Failures (first {min(failures, len(wrong))} of {len(wrong)})", ""]
+        for s in wrong[:failures]:
+            ex = s.prediction.example
+            lines += [
+                f"**{ex.question}** ({ex.meta.get('db_id', ex.id)}: {s.execution})",
+                "",
+                "```sql",
+                f"-- gold\n{ex.sql}\n-- predicted\n{s.prediction.sql or '(none)'}",
+                "```",
+            ]
+            if s.detail:
+                lines += [f"> {s.detail}"]
+            if s.judge and not s.judge.failed:
+                lines += [f"> judge: {s.judge.error_type or 'correct'}: {s.judge.explanation}"]
+            lines += [""]
+    path = run / "report.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _plots(run: Path, summary: dict) -> list[Path]:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:  # plots are a nicety; the numbers are in report.md either way
+        return []
+    made = []
+    counts = Counter(summary["outcomes"])
+    counts.update({f"judge:{k}": v for k, v in summary.get("judge_error_types", {}).items()})
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.barh(list(counts), list(counts.values()), color="#4c72b0")
+    ax.set_xlabel("examples")
+    ax.set_title("Outcomes and error types")
+    fig.tight_layout()
+    fig.savefig(run / "error_types.png", dpi=100)
+    plt.close(fig)
+    made.append(run / "error_types.png")
+    for key in [k for k in summary if k.startswith("by_")]:
+        groups = summary[key]
+        names = list(groups)
+        values = [groups[n]["execution_accuracy"] or 0.0 for n in names]
+        fig, ax = plt.subplots(figsize=(6, 0.3 * len(names) + 1.2))
+        ax.barh(names, values, color="#55a868")
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("execution accuracy")
+        ax.set_title(f"Accuracy by {key[3:]}")
+        fig.tight_layout()
+        path = run / f"accuracy_{key}.png"
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        made.append(path)
+    return made
+
+
+def compare_runs(runs: Sequence[Path]) -> str:
+    """The headline metrics of several runs side by side, as a Markdown table."""
+    summaries = []
+    for run in runs:
+        path = run / "metrics.json" if run.is_dir() else run
+        try:
+            summaries.append(json.loads(path.read_text()))
+        except (OSError, ValueError):
+            from smolsql.errors import SmolsqlError
+
+            raise SmolsqlError(f"no metrics in {run}: run `smolsql eval {run}` first") from None
+    keys = [k for k in HEADLINE if any(k in s for s in summaries)]
+    rows = [[k, *(s.get(k, "") for s in summaries)] for k in keys]
+    return "\n".join(_table(["metric", *(Path(r).name for r in runs)], rows))
