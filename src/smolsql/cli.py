@@ -72,6 +72,17 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from smolsql.train.config import TrainConfig, resolve
+    from smolsql.train.sft import train
+
+    overrides = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__}
+    config = resolve(args.config, overrides)
+    final = train(config)
+    print(f"trained model in {final}")
+    return 0
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from smolsql.schema import render_schema
 
@@ -185,6 +196,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--judge-model", help="judge model or Azure deployment")
     p.add_argument("--judge-concurrency", type=int, default=4, help="judge requests at once")
     p.set_defaults(func=cmd_eval)
+
+    from smolsql.train.config import add_arguments
+
+    p = sub.add_parser("train", help="fine-tune a model (settings: --config YAML, then flags)")
+    p.add_argument("--config", help="a YAML file of settings, e.g. configs/spider-lora.yaml")
+    add_arguments(p)
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("compare", help="print runs' metrics side by side (base vs fine-tuned)")
     p.add_argument("runs", nargs="+", help="run folders")

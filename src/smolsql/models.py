@@ -8,6 +8,7 @@ load that folder in well under a second.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import os
@@ -112,8 +113,12 @@ def offline_base_dir() -> Path:
 
 def _dequantize_gguf(gguf: Path, target: Path) -> None:
     quiet_transformers()
+    import transformers.modeling_gguf_pytorch_utils as gguf_utils
+    from tqdm import tqdm
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    # The converter draws its own progress bar; one line from us says what is going on.
+    gguf_utils.tqdm = functools.partial(tqdm, disable=True)
     print(f"smolsql: preparing the offline model once, into {target} (~30 s)", file=sys.stderr)
 
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
@@ -179,7 +184,6 @@ def quiet_transformers() -> None:
     """Keep library warnings and progress bars off the user's terminal."""
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TQDM_DISABLE", "1")  # the GGUF converter's own progress bar
     from transformers.utils import logging
 
     logging.set_verbosity_error()

@@ -1,0 +1,1 @@
+"""The training stage: Examples -> a fine-tuned adapter (see sft.py, packing.py, config.py)."""

@@ -1,0 +1,51 @@
+"""What a training run leaves behind besides checkpoints: metrics.jsonl and loss.png."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from transformers import TrainerCallback
+
+
+class MetricsCallback(TrainerCallback):
+    """Appends each log (loss, eval loss, learning rate) to metrics.jsonl; plots at the end."""
+
+    def __init__(self, run: Path) -> None:
+        self.path = run / "metrics.jsonl"
+        self.run = run
+
+    def on_log(self, args: Any, state: Any, control: Any, logs: dict | None = None, **kw: Any):
+        if logs and state.is_world_process_zero:
+            record = {"step": state.global_step, "epoch": state.epoch, **logs}
+            with self.path.open("a") as f:
+                f.write(json.dumps(record) + "\n")
+
+    def on_train_end(self, args: Any, state: Any, control: Any, **kw: Any):
+        if state.is_world_process_zero:
+            plot_loss(self.path, self.run / "loss.png")
+
+
+def plot_loss(metrics: Path, target: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = (
+        [json.loads(line) for line in metrics.read_text().splitlines()] if metrics.exists() else []
+    )
+    train = [(r["step"], r["loss"]) for r in rows if "loss" in r]
+    held = [(r["step"], r["eval_loss"]) for r in rows if "eval_loss" in r]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    if train:
+        ax.plot(*zip(*train, strict=True), label="train loss")
+    if held:
+        ax.plot(*zip(*held, strict=True), marker="o", label="eval loss")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss (SQL tokens)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(target, dpi=100)
+    plt.close(fig)

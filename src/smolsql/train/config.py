@@ -1,0 +1,104 @@
+"""Training configuration: one dataclass, YAML presets in configs/, flags override the file."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from smolsql.errors import SmolsqlError
+
+
+def _f(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass
+class TrainConfig:
+    model: str = _f("HuggingFaceTB/SmolLM2-135M", "base: hub id, folder, or the offline alias")
+    data: str = _f("gretel:train", "gretel[:split], a Spider questions file, or a data file")
+    eval_data: str | None = _f(None, "separate eval set; else eval_fraction of the data")
+    eval_fraction: float = _f(0.02, "share of the data held out for eval loss")
+    limit: int | None = _f(None, "use only the first N training examples")
+    schema_in_prompt: bool = _f(True, "put the schema in the prompt (the seed setup did not)")
+    output_dir: str = _f("runs/train", "run folder: checkpoints, metrics, adapter")
+    packing: str = _f("prefix", "prefix: share each schema across its questions; none")
+    max_length: int = _f(2048, "longest training sequence, in tokens")
+    lora: bool = _f(True, "train a LoRA adapter (False: full fine-tuning)")
+    lora_r: int = _f(16, "LoRA rank")
+    lora_alpha: int = _f(32, "LoRA alpha")
+    lora_dropout: float = _f(0.05, "LoRA dropout")
+    lora_target_modules: str = _f("all-linear", "modules LoRA adapts")
+    num_train_epochs: float = _f(1.0, "epochs (ignored when max_steps > 0)")
+    max_steps: int = _f(-1, "optimizer steps; -1 for num_train_epochs")
+    per_device_train_batch_size: int = _f(1, "sequences per device per micro-batch")
+    gradient_accumulation_steps: int = _f(4, "micro-batches per optimizer step")
+    learning_rate: float = _f(2e-4, "peak learning rate")
+    lr_scheduler_type: str = _f("cosine", "learning-rate schedule")
+    warmup_ratio: float = _f(0.03, "share of steps spent warming up")
+    weight_decay: float = _f(0.0, "AdamW weight decay")
+    logging_steps: int = _f(5, "log every N steps")
+    eval_steps: int = _f(100, "evaluate every N steps")
+    save_steps: int = _f(100, "checkpoint every N steps")
+    save_total_limit: int = _f(2, "checkpoints kept")
+    seed: int = _f(42, "random seed (data order, LoRA init)")
+    resume_from_checkpoint: str | None = _f(None, "a checkpoint folder, or 'last'")
+    adapter_dtype: str = _f("bfloat16", "dtype the adapter is saved in (keeps it small)")
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> dict[str, Any]:
+        try:
+            data = yaml.safe_load(Path(path).read_text()) or {}
+        except FileNotFoundError:
+            raise SmolsqlError(f"config not found: {path}") from None
+        except yaml.YAMLError as exc:
+            raise SmolsqlError(f"{path} is not valid YAML: {exc}") from None
+        if not isinstance(data, dict):
+            raise SmolsqlError(f"{path} must be a mapping of settings")
+        return data
+
+    @classmethod
+    def build(cls, values: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise SmolsqlError(f"unknown training setting(s): {', '.join(unknown)}")
+        config = cls(**values)
+        if config.packing not in ("prefix", "none"):
+            raise SmolsqlError("packing must be 'prefix' or 'none'")
+        return config
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(dataclasses.asdict(self), sort_keys=False)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """One flag per setting (--max-steps ...); flags not given leave the file's value."""
+    for f in dataclasses.fields(TrainConfig):
+        flag = "--" + f.name.replace("_", "-")
+        annotation = str(f.type)
+        kind = next((k for k in (bool, int, float) if annotation.startswith(k.__name__)), str)
+        if kind is bool:
+            parser.add_argument(flag, type=_bool, default=argparse.SUPPRESS,
+                                metavar="true|false", help=f.metadata["help"])  # fmt: skip
+        else:
+            parser.add_argument(flag, type=kind, default=argparse.SUPPRESS,
+                                help=f.metadata["help"])  # fmt: skip
+
+
+def _bool(text: str) -> bool:
+    if text.lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.lower() in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, not {text!r}")
+
+
+def resolve(config_file: str | None, overrides: dict[str, Any]) -> TrainConfig:
+    values = TrainConfig.from_yaml(config_file) if config_file else {}
+    values.update(overrides)
+    return TrainConfig.build(values)

@@ -1,0 +1,206 @@
+"""Fine-tuning: Examples -> a LoRA adapter (or full weights), on CPU, one GPU or many.
+
+Two data paths share one model, one prompt format and one set of outputs:
+- `packing: prefix`: schema-prefix packing (see `packing.py`) on transformers' Trainer;
+- `packing: none`: TRL's SFTTrainer on prompt/completion pairs, loss on the SQL only.
+Both write to the run folder: the resolved config, metrics.jsonl, loss.png,
+checkpoints, and the final adapter (safetensors).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+from smolsql.datasets import load_examples
+from smolsql.errors import SmolsqlError
+from smolsql.models import base_location, load_tokenizer, quiet_transformers, resolve_model
+from smolsql.predict import example_prompt
+from smolsql.prompt import build_completion
+from smolsql.records import Example
+from smolsql.train.config import TrainConfig
+
+
+def split_examples(config: TrainConfig) -> tuple[list[Example], list[Example]]:
+    examples = load_examples(config.data, config.limit)
+    if not config.schema_in_prompt:
+        examples = [Example(**{**e.__dict__, "schema": ""}) for e in examples]
+    if config.eval_data:
+        return examples, load_examples(config.eval_data)
+    rng = random.Random(config.seed)
+    shuffled = examples[:]
+    rng.shuffle(shuffled)
+    n_eval = int(len(shuffled) * config.eval_fraction)
+    return shuffled[n_eval:], shuffled[:n_eval]
+
+
+def load_for_training(config: TrainConfig) -> tuple[Any, Any]:
+    """The base model in fp32 (bf16 on a GPU that has it), with LoRA attached when asked."""
+    quiet_transformers()
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    spec = resolve_model(config.model)
+    if spec.adapter:
+        raise SmolsqlError("train from a base model, not an adapter folder")
+    tokenizer = load_tokenizer(spec)
+    use_bf16 = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    model = AutoModelForCausalLM.from_pretrained(
+        base_location(spec.base),
+        dtype=torch.bfloat16 if use_bf16 else torch.float32,
+        attn_implementation="sdpa",
+    )
+    if getattr(model, "hf_quantizer", None) is not None:
+        model.hf_quantizer.remove_quantization_config(model)
+    if config.lora:
+        from peft import LoraConfig, get_peft_model
+
+        target = config.lora_target_modules
+        lora = LoraConfig(
+            r=config.lora_r,
+            lora_alpha=config.lora_alpha,
+            lora_dropout=config.lora_dropout,
+            target_modules=target if target == "all-linear" else target.split(","),
+            task_type="CAUSAL_LM",
+        )
+        model = get_peft_model(model, lora)
+    return model, tokenizer
+
+
+def training_arguments(config: TrainConfig, has_eval: bool, **extra: Any) -> dict[str, Any]:
+    import torch
+
+    use_bf16 = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    return {
+        "output_dir": config.output_dir,
+        "num_train_epochs": config.num_train_epochs,
+        "max_steps": config.max_steps,
+        "per_device_train_batch_size": config.per_device_train_batch_size,
+        "per_device_eval_batch_size": config.per_device_train_batch_size,
+        "gradient_accumulation_steps": config.gradient_accumulation_steps,
+        "learning_rate": config.learning_rate,
+        "lr_scheduler_type": config.lr_scheduler_type,
+        "warmup_steps": config.warmup_ratio,  # a float below 1 is a share of all steps
+        "weight_decay": config.weight_decay,
+        "logging_steps": config.logging_steps,
+        "eval_strategy": "steps" if has_eval else "no",
+        "eval_steps": config.eval_steps,
+        "save_steps": config.save_steps,
+        "save_total_limit": config.save_total_limit,
+        "seed": config.seed,
+        "bf16": use_bf16,
+        "report_to": [],
+        "remove_unused_columns": False,
+        "dataloader_num_workers": 0,
+        "dataloader_pin_memory": torch.cuda.is_available(),
+        **extra,
+    }
+
+
+def build_trainer(config: TrainConfig, model: Any, tokenizer: Any,
+                  train: list[Example], held_out: list[Example]) -> Any:  # fmt: skip
+    from smolsql.train.callbacks import MetricsCallback
+
+    callbacks = [MetricsCallback(Path(config.output_dir))]
+    if config.packing == "prefix":
+        return _packed_trainer(config, model, tokenizer, train, held_out, callbacks)
+    return _sft_trainer(config, model, tokenizer, train, held_out, callbacks)
+
+
+def _packed_trainer(config, model, tokenizer, train, held_out, callbacks) -> Any:
+    from datasets import Dataset
+    from transformers import Trainer, TrainingArguments
+
+    from smolsql.train.packing import collate, completion_loss, pack_by_prefix
+
+    class PackedTrainer(Trainer):
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            if num_items_in_batch is None:
+                loss = completion_loss(model, inputs)
+            else:
+                loss = completion_loss(model, inputs, reduction="sum") / num_items_in_batch
+            return (loss, {"loss": loss}) if return_outputs else loss
+
+    def dataset(examples: list[Example]) -> Any:
+        packed, skipped = pack_by_prefix(examples, tokenizer, config.max_length, config.seed)
+        if skipped:
+            print(f"smolsql train: {skipped} examples longer than max_length were left out")
+        return Dataset.from_list([p.__dict__ for p in packed])
+
+    args = TrainingArguments(**training_arguments(config, bool(held_out)))
+    return PackedTrainer(
+        model=model,
+        args=args,
+        train_dataset=dataset(train),
+        eval_dataset=dataset(held_out) if held_out else None,
+        data_collator=lambda batch: collate(batch, tokenizer.pad_token_id),
+        processing_class=tokenizer,
+        callbacks=callbacks,
+    )
+
+
+def prompt_completion_rows(examples: list[Example]) -> list[dict[str, str]]:
+    return [{"prompt": example_prompt(e), "completion": build_completion(e.sql or "")}
+            for e in examples]  # fmt: skip
+
+
+def _sft_trainer(config, model, tokenizer, train, held_out, callbacks) -> Any:
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    args = SFTConfig(
+        **training_arguments(config, bool(held_out)),
+        max_length=config.max_length,
+        completion_only_loss=True,
+        packing=False,
+    )
+    return SFTTrainer(
+        model=model,
+        args=args,
+        train_dataset=Dataset.from_list(prompt_completion_rows(train)),
+        eval_dataset=Dataset.from_list(prompt_completion_rows(held_out)) if held_out else None,
+        processing_class=tokenizer,
+        callbacks=callbacks,
+    )
+
+
+def train(config: TrainConfig) -> Path:
+    """Run one training; returns the folder of the final adapter (or model)."""
+    out = Path(config.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.yaml").write_text(config.to_yaml())
+    train_set, held_out = split_examples(config)
+    if not train_set:
+        raise SmolsqlError(f"{config.data} gave no training examples")
+    model, tokenizer = load_for_training(config)
+    trainer = build_trainer(config, model, tokenizer, train_set, held_out)
+    resume = config.resume_from_checkpoint
+    start = time.time()
+    trainer.train(resume_from_checkpoint=True if resume == "last" else resume)
+    final = out / "final"
+    trainer.save_model(str(final))
+    tokenizer.save_pretrained(str(final))
+    if config.lora:
+        _shrink_adapter(final, config)
+    summary = {"wall_time_s": round(time.time() - start, 1), "examples": len(train_set),
+               "global_step": trainer.state.global_step}  # fmt: skip
+    (out / "train_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return final
+
+
+def _shrink_adapter(folder: Path, config: TrainConfig) -> None:
+    """Save the adapter in a smaller dtype and record the base as the user named it."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    path = folder / "adapter_model.safetensors"
+    dtype = getattr(torch, config.adapter_dtype)
+    tensors = {k: v.to(dtype) for k, v in load_file(path).items()}
+    save_file(tensors, path, metadata={"format": "pt"})
+    cfg_path = folder / "adapter_config.json"
+    cfg = json.loads(cfg_path.read_text())
+    cfg["base_model_name_or_path"] = config.model
+    cfg_path.write_text(json.dumps(cfg, indent=2) + "\n")
