@@ -73,6 +73,7 @@ def test_verdict_and_what_the_judge_sees(server: ScriptedServer) -> None:
     assert verdict == Verdict(False, "logic_error", "wrong filter")
     (request,) = server.requests
     assert request["path"] == "/v1/chat/completions" and request["model"] == "m"
+    assert request["response_format"] == {"type": "json_object"}
     prompt = request["messages"][1]["content"]
     # The schema and the reference SQL are shown, not only question and prediction.
     assert "CREATE TABLE t (a INT);" in prompt and "SELECT count(*) FROM t" in prompt

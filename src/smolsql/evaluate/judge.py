@@ -45,6 +45,8 @@ class JudgeConfig:
     api_key: str = field(default="", repr=False)
     azure_api_version: str = ""
     """Set for Azure OpenAI: the endpoint's api-version."""
+    json_mode: bool = True
+    """Ask for `response_format: json_object` (OpenAI, Azure and llama.cpp's server honour it)."""
     concurrency: int = 4
     max_retries: int = 4
     timeout_s: float = 60.0
@@ -123,8 +125,10 @@ class Judge:
         return url, headers
 
     def judge(self, prediction: Prediction) -> Verdict:
-        body = {"model": self.config.model, "temperature": 0,
-                "messages": judge_messages(prediction)}  # fmt: skip
+        body: dict = {"model": self.config.model, "temperature": 0,
+                      "messages": judge_messages(prediction)}  # fmt: skip
+        if self.config.json_mode:
+            body["response_format"] = {"type": "json_object"}
         cache = self._cache_path(body)
         if cache and cache.exists():
             return Verdict(**json.loads(cache.read_text()))

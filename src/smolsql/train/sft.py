@@ -93,6 +93,7 @@ def training_arguments(config: TrainConfig, has_eval: bool, **extra: Any) -> dic
         "seed": config.seed,
         "bf16": use_bf16,
         "report_to": [],
+        "disable_tqdm": False,  # a progress bar, whatever the library log level
         "remove_unused_columns": False,
         "dataloader_num_workers": 0,
         "dataloader_pin_memory": torch.cuda.is_available(),
