@@ -5,7 +5,15 @@ from pathlib import Path
 import pytest
 
 from smolsql.errors import SmolsqlError
-from smolsql.records import Example, Prediction, append_jsonl, read_jsonl, write_jsonl
+from smolsql.records import (
+    Example,
+    Prediction,
+    Score,
+    Verdict,
+    append_jsonl,
+    read_jsonl,
+    write_jsonl,
+)
 
 
 def test_examples_and_predictions_round_trip(tmp_path: Path) -> None:
@@ -17,6 +25,12 @@ def test_examples_and_predictions_round_trip(tmp_path: Path) -> None:
     append_jsonl(tmp_path / "p.jsonl", [pred])
     assert list(read_jsonl(tmp_path / "e.jsonl", Example)) == [ex, ex]
     assert list(read_jsonl(tmp_path / "p.jsonl", Prediction)) == [pred, pred]
+    score = Score(pred, True, False, "wrong", judge=Verdict(False, "logic_error", "why"))
+    write_jsonl(tmp_path / "s.jsonl", [score, Score(pred, False, False, "no_sql")])
+    assert list(read_jsonl(tmp_path / "s.jsonl", Score)) == [
+        score,
+        Score(pred, False, False, "no_sql"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -26,6 +40,7 @@ def test_examples_and_predictions_round_trip(tmp_path: Path) -> None:
         ('{"question": "q", "colour": 1}\n', r"e\.jsonl:1: unknown Example field\(s\): colour"),
         ('{"schema": "x"}\n', "needs a 'question'"),
         ("[1, 2]\n", "expected a JSON object"),
+        ('{"question": 3}\n', "needs a 'question' string"),
     ],
 )
 def test_bad_lines_name_file_and_line(tmp_path: Path, content: str, message: str) -> None:

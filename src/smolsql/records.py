@@ -90,41 +90,36 @@ def to_dict(record: Record) -> dict[str, Any]:
     return dataclasses.asdict(record)
 
 
-def example_from_dict(data: dict[str, Any]) -> Example:
-    known = {f.name for f in dataclasses.fields(Example)}
-    unknown = set(data) - known
+def _from_dict(cls: type, data: Any, nested: dict[str, Any]) -> Any:
+    """Build record `cls` from JSON data, naming any field it does not have."""
+    if not isinstance(data, dict):
+        raise SmolsqlError(f"a {cls.__name__} must be a JSON object")
+    body = dict(data)
+    for name, reader in nested.items():
+        if isinstance(body.get(name), dict):
+            body[name] = reader(body[name])
+    unknown = set(body) - {f.name for f in dataclasses.fields(cls)}
     if unknown:
-        raise SmolsqlError(f"unknown Example field(s): {', '.join(sorted(unknown))}")
-    if not isinstance(data.get("question"), str):
+        raise SmolsqlError(f"unknown {cls.__name__} field(s): {', '.join(sorted(unknown))}")
+    try:
+        return cls(**body)
+    except TypeError as exc:
+        raise SmolsqlError(f"not a {cls.__name__}: {exc}") from None
+
+
+def example_from_dict(data: dict[str, Any]) -> Example:
+    if isinstance(data, dict) and not isinstance(data.get("question"), str):
         raise SmolsqlError("an Example needs a 'question' string")
-    return Example(**data)
+    return _from_dict(Example, data, {})
 
 
 def prediction_from_dict(data: dict[str, Any]) -> Prediction:
-    body = dict(data)
-    try:
-        example = example_from_dict(body.pop("example"))
-    except KeyError:
-        raise SmolsqlError("a Prediction needs an 'example' object") from None
-    known = {f.name for f in dataclasses.fields(Prediction)} - {"example"}
-    unknown = set(body) - known
-    if unknown:
-        raise SmolsqlError(f"unknown Prediction field(s): {', '.join(sorted(unknown))}")
-    return Prediction(example=example, **body)
+    return _from_dict(Prediction, data, {"example": example_from_dict})
 
 
 def score_from_dict(data: dict[str, Any]) -> Score:
-    body = dict(data)
-    try:
-        prediction = prediction_from_dict(body.pop("prediction"))
-    except KeyError:
-        raise SmolsqlError("a Score needs a 'prediction' object") from None
-    if isinstance(body.get("judge"), dict):
-        body["judge"] = Verdict(**body["judge"])
-    try:
-        return Score(prediction=prediction, **body)
-    except TypeError as exc:
-        raise SmolsqlError(f"not a Score: {exc}") from None
+    nested = {"prediction": prediction_from_dict, "judge": lambda d: _from_dict(Verdict, d, {})}
+    return _from_dict(Score, data, nested)
 
 
 _READERS = {Example: example_from_dict, Prediction: prediction_from_dict, Score: score_from_dict}
