@@ -80,7 +80,6 @@ def test_the_sample_database_by_name(capsys, tmp_path: Path, monkeypatch) -> Non
         (["ask", "q?", "--db", "{db}", "--model", "not-a-model"], "unknown model"),
         (["ask", "q?", "--db", "{db}", "--backend", "nope"], "unknown backend"),
         (["ask", "prose please", "--db", "{db}", "--backend", "fakes:scripted"], "gave no SQL"),
-        (["ask", "drop it", "--db", "{db}", "--run", *FAKE], "refused by rule 'read_only'"),
         (["schema", "--db", "{tmp}/notes.txt"], "not a SQLite or DuckDB"),
     ],
 )
@@ -92,6 +91,21 @@ def test_errors_are_one_line_and_exit_2(capsys, sample_db: Path, tmp_path, argv,
     assert message in err
     assert err.startswith("smolsql: error: ") and err.count("\n") == 1
     assert "Traceback" not in err and out == ""
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [
+        ("drop it", "refused by rule 'read_only'"),
+        ("any ghost?", "the database refused the query: no such table: ghosts"),
+    ],
+)
+def test_run_failures_still_show_the_sql(capsys, sample_db: Path, question: str, message: str):
+    code, out, err = run(capsys, "ask", question, "--db", str(sample_db), "--run", *FAKE)
+    assert code == 2
+    assert out.startswith(("DROP TABLE artist;", "SELECT"))  # the SQL is shown all the same
+    last = err.splitlines()[-1]
+    assert last.startswith("smolsql: error: ") and message in last
 
 
 def test_schema_command(capsys, sample_db: Path) -> None:

@@ -33,6 +33,8 @@ class Answer:
     notes: tuple[str, ...] = ()
     """What the user should know (tables left out of the prompt, ...)."""
     result: Result | None = None
+    run_error: str | None = None
+    """Why running the SQL failed (refused by the guard, rejected by the database)."""
 
     @property
     def sql(self) -> str:
@@ -138,14 +140,14 @@ def ask(
     )
     prediction = predict(backend, [example])[0]
     problems = find_problems(prediction.sql, schema)
-    result = None
-    if run:
-        if db is None:
-            raise SmolsqlError("there is no database to run the SQL on")
-        if not prediction.sql:
-            raise SmolsqlError("the model's answer holds no SQL to run")
-        result = run_sql(db, prediction.sql, max_rows, timeout_s)
-    return Answer(prediction, problems, notes, result)
+    if not run or not prediction.sql:
+        return Answer(prediction, problems, notes)
+    if db is None:
+        raise SmolsqlError("there is no database to run the SQL on")
+    try:
+        return Answer(prediction, problems, notes, run_sql(db, prediction.sql, max_rows, timeout_s))
+    except SmolsqlError as exc:  # the SQL is still worth showing, with why it did not run
+        return Answer(prediction, problems, notes, run_error=str(exc))
 
 
 def _counter(backend: Backend) -> Callable[[str], int] | None:

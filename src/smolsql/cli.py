@@ -66,6 +66,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     print(sql + ";")
     for problem in answer.problems:
         print(f"warning: {problem}", file=sys.stderr)
+    if answer.run_error:
+        raise SmolsqlError(answer.run_error)
     if answer.result is not None:
         print()
         print(format_table(answer.result))

@@ -185,23 +185,27 @@ def train(config: TrainConfig) -> Path:
     trainer.save_model(str(final))
     tokenizer.save_pretrained(str(final))
     if config.lora:
-        _shrink_adapter(final, config)
+        finalize_adapter(final, config.model, config.adapter_dtype)
     summary = {"wall_time_s": round(time.time() - start, 1), "examples": len(train_set),
                "global_step": trainer.state.global_step}  # fmt: skip
     (out / "train_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return final
 
 
-def _shrink_adapter(folder: Path, config: TrainConfig) -> None:
-    """Save the adapter in a smaller dtype and record the base as the user named it."""
+def finalize_adapter(folder: Path, base: str, dtype_name: str = "bfloat16") -> None:
+    """Store an adapter (final, or a checkpoint's) in a smaller dtype, its base as named.
+
+    The trainer records the base's resolved path (a cache folder on this machine);
+    the name the user gave (a hub id, or the offline alias) works on every machine.
+    """
     import torch
     from safetensors.torch import load_file, save_file
 
     path = folder / "adapter_model.safetensors"
-    dtype = getattr(torch, config.adapter_dtype)
+    dtype = getattr(torch, dtype_name)
     tensors = {k: v.to(dtype) for k, v in load_file(path).items()}
     save_file(tensors, path, metadata={"format": "pt"})
     cfg_path = folder / "adapter_config.json"
     cfg = json.loads(cfg_path.read_text())
-    cfg["base_model_name_or_path"] = config.model
+    cfg["base_model_name_or_path"] = base
     cfg_path.write_text(json.dumps(cfg, indent=2) + "\n")
