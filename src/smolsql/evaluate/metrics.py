@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -93,9 +94,9 @@ def summarize(scores: Sequence[Score], by: Sequence[str] = ("db_id", "sql_comple
         summary["judge_error_types"] = dict(
             sorted(Counter(v.error_type for v in usable if not v.correct).items())
         )
-    latencies = sorted(s.prediction.latency_ms for s in scores)
+    latencies = [s.prediction.latency_ms for s in scores]
     if latencies:
-        summary["latency_ms_mean"] = round(sum(latencies) / len(latencies), 1)
+        summary["latency_ms_median"] = round(statistics.median(latencies), 1)
     for key in by:
         groups: dict[str, list[Score]] = defaultdict(list)
         for s in scores:

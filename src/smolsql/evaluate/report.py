@@ -11,17 +11,22 @@ from smolsql.records import Score
 
 HEADLINE = (
     "n", "execution_accuracy", "syntax_valid", "exact_match", "gold_failed",
-    "correct_empty_result", "judge_accuracy", "judge_failed", "latency_ms_mean",
+    "correct_empty_result", "judge_accuracy", "judge_failed", "latency_ms_median",
 )  # fmt: skip
+RATES = frozenset({"execution_accuracy", "syntax_valid", "exact_match", "judge_accuracy"})
 
 
 def _pct(value: object) -> str:
     return f"{value:.1%}" if isinstance(value, float) else str(value)
 
 
+def _cell(key: str, value: object) -> str:
+    return _pct(value) if key in RATES else str(value)
+
+
 def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_pct(c) for c in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return lines
 
 
@@ -31,7 +36,9 @@ def write_report(run: Path, scores: Sequence[Score], summary: dict, failures: in
     plots = _plots(run, summary)
     model = scores[0].prediction.model if scores else "?"
     lines = [f"# Evaluation of `{model}`", "", f"Run folder: `{run}`", ""]
-    lines += _table(["metric", "value"], [(k, summary[k]) for k in HEADLINE if k in summary])
+    lines += _table(
+        ["metric", "value"], [(k, _cell(k, summary[k])) for k in HEADLINE if k in summary]
+    )
     lines += ["", "## Outcomes", ""]
     lines += _table(["outcome", "count"], list(summary["outcomes"].items()))
     if summary.get("judge_error_types"):
@@ -40,7 +47,11 @@ def write_report(run: Path, scores: Sequence[Score], summary: dict, failures: in
     for key in [k for k in summary if k.startswith("by_")]:
         lines += ["", f"## By {key[3:]}", ""]
         rows = [
-            (name, m["n"], m["execution_accuracy"], m["syntax_valid"], m["exact_match"])
+            (
+                name,
+                m["n"],
+                *(_pct(m[k]) for k in ("execution_accuracy", "syntax_valid", "exact_match")),
+            )
             for name, m in summary[key].items()
         ]
         lines += _table([key[3:], "n", "execution", "syntax", "exact"], rows)
@@ -115,5 +126,5 @@ def compare_runs(runs: Sequence[Path]) -> str:
 
             raise SmolsqlError(f"no metrics in {run}: run `smolsql eval {run}` first") from None
     keys = [k for k in HEADLINE if any(k in s for s in summaries)]
-    rows = [[k, *(s.get(k, "") for s in summaries)] for k in keys]
+    rows = [[k, *(_cell(k, s.get(k, "")) for s in summaries)] for k in keys]
     return "\n".join(_table(["metric", *(Path(r).name for r in runs)], rows))
