@@ -88,7 +88,7 @@ def test_syntax_validity_and_exact_match() -> None:
 
 def test_summary_leaves_failed_gold_out_and_counts_empty_matches() -> None:
     scores = [
-        score(_prediction("SELECT 1", "SELECT 1", meta={"db_id": "a"})),
+        score(_prediction("SELECT 1", "SELECT 1", meta={"db_id": "a", "sql_complexity": "joins"})),
         score(_prediction("SELECT 1", "SELECT 2", meta={"db_id": "b"})),
         score(_prediction("SELECT x FROM nowhere", "SELECT 1", meta={"db_id": "b"})),
         score(_prediction("SELECT name FROM emp WHERE 0", "SELECT id FROM emp WHERE 0")),
@@ -98,6 +98,9 @@ def test_summary_leaves_failed_gold_out_and_counts_empty_matches() -> None:
     assert summary["gold_failed"] == 1 and summary["correct_empty_result"] == 1
     assert summary["by_db_id"]["a"]["execution_accuracy"] == 1.0
     assert summary["by_db_id"]["b"]["execution_accuracy"] == 0.0
+    assert summary["by_sql_complexity"] == {
+        "joins": {"n": 1, "execution_accuracy": 1.0, "syntax_valid": 1.0, "exact_match": 1.0}
+    }
 
 
 def test_predict_then_eval_through_the_cli(tmp_path: Path, sample_db: Path, capsys) -> None:

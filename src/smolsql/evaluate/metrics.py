@@ -74,7 +74,9 @@ def _accuracy(scores: Sequence[Score]) -> dict[str, Any]:
     }
 
 
-def summarize(scores: Sequence[Score], by: Sequence[str] = ("db_id", "sql_complexity")) -> dict:
+def summarize(
+    scores: Sequence[Score], by: Sequence[str] = ("db_id", "domain", "sql_complexity")
+) -> dict:
     """The metrics of a run, with breakdowns by the meta keys the data has.
 
     Execution accuracy leaves out examples whose gold SQL fails on its own
