@@ -109,10 +109,15 @@ def find_problems(sql: str, schema: Schema) -> tuple[str, ...]:
             problems.append(f"unknown table {table.name}")
     known_columns = {c.name.lower() for t in schema.tables for c in t.columns}
     aliases = {a.alias.lower() for a in tree.find_all(exp.Alias)}
+    # SQLite reads a double-quoted name that matches no column as a string ("Lisbon").
+    string_fallback = schema.dialect == "sqlite"
     for column in tree.find_all(exp.Column):
         name = column.name.lower()
-        if name and name not in known_columns | aliases and not isinstance(column.this, exp.Star):
-            problems.append(f"unknown column {column.name}")
+        if not name or name in known_columns | aliases or isinstance(column.this, exp.Star):
+            continue
+        if string_fallback and column.this.args.get("quoted") and not column.table:
+            continue
+        problems.append(f"unknown column {column.name}")
     return tuple(dict.fromkeys(problems))
 
 

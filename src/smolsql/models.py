@@ -15,6 +15,7 @@ import os
 import shutil
 import sys
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -184,6 +185,10 @@ def quiet_transformers() -> None:
     """Keep library warnings and progress bars off the user's terminal."""
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    # peft calls a transformers method that transformers 5 deprecates; not the user's concern.
+    warnings.filterwarnings(
+        "ignore", message=".*deprecated and will be removed in v6", category=FutureWarning
+    )
     from transformers.utils import logging
 
     logging.set_verbosity_error()
