@@ -4,12 +4,29 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
 from smolsql.db.base import Database, sample_literal, timeout_message
 from smolsql.errors import SmolsqlError
 from smolsql.schema import Column, ForeignKey, Schema, Table
+
+
+@contextmanager
+def time_limit(conn: sqlite3.Connection, timeout_s: float) -> Iterator[None]:
+    """Interrupt a statement on `conn` that runs past `timeout_s` (see `was_interrupted`)."""
+    deadline = time.monotonic() + timeout_s
+    conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+    try:
+        yield
+    finally:
+        conn.set_progress_handler(None, 0)
+
+
+def was_interrupted(exc: Exception) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and "interrupted" in str(exc)
 
 
 def _decode(raw: bytes) -> str:
@@ -81,18 +98,12 @@ class SQLiteDatabase(Database):
         return Schema(tuple(tables), self.dialect)
 
     def _execute(self, sql: str, max_rows: int, timeout_s: float):
-        deadline = time.monotonic() + timeout_s
-        self.conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
         try:
-            cursor = self.conn.execute(sql)
-            rows = cursor.fetchmany(max_rows + 1)
-            columns = tuple(d[0] for d in cursor.description or ())
-            return columns, rows
-        except sqlite3.OperationalError as exc:
-            if "interrupted" in str(exc):
+            with time_limit(self.conn, timeout_s):
+                cursor = self.conn.execute(sql)
+                rows = cursor.fetchmany(max_rows + 1)
+            return tuple(d[0] for d in cursor.description or ()), rows
+        except (sqlite3.Error, sqlite3.Warning) as exc:
+            if was_interrupted(exc):
                 raise SmolsqlError(timeout_message(timeout_s)) from None
             raise SmolsqlError(f"the database refused the query: {exc}") from None
-        except (sqlite3.Error, sqlite3.Warning) as exc:
-            raise SmolsqlError(f"the database refused the query: {exc}") from None
-        finally:
-            self.conn.set_progress_handler(None, 0)

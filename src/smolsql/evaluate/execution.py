@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import sqlite3
-import time
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +20,7 @@ from sqlglot.errors import ParseError, TokenError
 
 from smolsql.db import open_database
 from smolsql.db.base import timeout_message
+from smolsql.db.sqlite import time_limit, was_interrupted
 from smolsql.errors import SmolsqlError
 from smolsql.records import Example
 
@@ -63,19 +63,16 @@ def _run_in_memory(setup_sql: str, sql: str, timeout_s: float) -> Outcome:
     conn, error = _fresh_database(setup_sql)
     if conn is None:
         return Outcome(error=f"setup failed: {error}")
-    deadline = time.monotonic() + timeout_s
-    conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
     try:
-        cursor = conn.execute(sql)
-        rows = cursor.fetchmany(MAX_ROWS) if cursor.description else []
+        with time_limit(conn, timeout_s):
+            cursor = conn.execute(sql)
+            rows = cursor.fetchmany(MAX_ROWS) if cursor.description else []
         if cursor.description is None:  # DML or DDL: the database state is the result
             return Outcome(rows=_dump(conn), changed_state=True)
         return Outcome(rows=tuple(tuple(r) for r in rows))
-    except sqlite3.OperationalError as exc:
-        if "interrupted" in str(exc):
-            return Outcome(error=timeout_message(timeout_s))
-        return Outcome(error=str(exc))
     except (sqlite3.Error, sqlite3.Warning) as exc:
+        if was_interrupted(exc):
+            return Outcome(error=timeout_message(timeout_s))
         return Outcome(error=str(exc))
     finally:
         conn.close()
