@@ -109,7 +109,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from smolsql.evaluate import score_all, summarize
+    from smolsql.evaluate import score, summarize
     from smolsql.evaluate.report import write_report
     from smolsql.predict import Progress
     from smolsql.records import Prediction, Score, read_jsonl, write_jsonl
@@ -121,7 +121,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     progress = Progress("eval", len(predictions))
     scores: list[Score] = []
     for prediction in predictions:
-        scores.extend(score_all([prediction], args.timeout))
+        scores.append(score(prediction, args.timeout))
         progress.advance()
     progress.close()
     if args.judge:

@@ -23,6 +23,7 @@ from smolsql.db.base import timeout_message
 from smolsql.db.sqlite import time_limit, was_interrupted
 from smolsql.errors import SmolsqlError
 from smolsql.records import Example
+from smolsql.sqltext import pretty_sql
 
 MAX_ROWS = 100_000
 READ_KINDS = (exp.Query,)
@@ -43,8 +44,8 @@ def run_query(example: Example, sql: str, timeout_s: float = 10.0, gold: bool = 
         outcome = _run_in_memory(example.setup_sql, sql, timeout_s)
         if outcome.error and gold:
             for dialect in ("mysql", "postgres"):
-                translated = _transpile(sql, dialect, "sqlite")
-                if translated and translated != sql:
+                translated = pretty_sql(sql, dialect, to="sqlite")  # unchanged if unparseable
+                if translated != sql:
                     retry = _run_in_memory(example.setup_sql, translated, timeout_s)
                     if retry.error is None:
                         return retry
@@ -109,13 +110,6 @@ def _dump(conn: sqlite3.Connection) -> tuple[tuple[Any, ...], ...]:
         for row in conn.execute(f'SELECT * FROM "{table}"'):
             state.append((table, *row))
     return tuple(state)
-
-
-def _transpile(sql: str, read: str, write: str) -> str | None:
-    try:
-        return sqlglot.transpile(sql, read=read, write=write)[0]
-    except (ParseError, TokenError, IndexError):
-        return None
 
 
 def is_ordered(sql: str, dialect: str = "sqlite") -> bool:

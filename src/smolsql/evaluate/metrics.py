@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import sqlglot
@@ -14,7 +14,7 @@ from smolsql.evaluate.execution import is_ordered, run_query, same_rows
 from smolsql.records import Prediction, Score
 from smolsql.sqltext import parses
 
-__all__ = ["Score", "exact_match", "score", "score_all", "summarize"]
+__all__ = ["Score", "exact_match", "score", "summarize"]
 
 
 def normalized(sql: str, dialect: str) -> str | None:
@@ -53,10 +53,6 @@ def score(prediction: Prediction, timeout_s: float = 10.0) -> Score:
     correct = same_rows(gold.rows or (), pred.rows or (), ordered)
     empty = correct and not gold.rows
     return Score(prediction, valid, em, "correct" if correct else "wrong", empty_result=empty)
-
-
-def score_all(predictions: Iterable[Prediction], timeout_s: float = 10.0) -> list[Score]:
-    return [score(p, timeout_s) for p in predictions]
 
 
 def _rate(part: int, whole: int) -> float | None:

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from smolsql.errors import SmolsqlError
 from smolsql.records import Score
 
 HEADLINE = (
@@ -122,8 +123,6 @@ def compare_runs(runs: Sequence[Path]) -> str:
         try:
             summaries.append(json.loads(path.read_text()))
         except (OSError, ValueError):
-            from smolsql.errors import SmolsqlError
-
             raise SmolsqlError(f"no metrics in {run}: run `smolsql eval {run}` first") from None
     keys = [k for k in HEADLINE if any(k in s for s in summaries)]
     rows = [[k, *(_cell(k, s.get(k, "")) for s in summaries)] for k in keys]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import random
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from smolsql.train.config import TrainConfig
 def split_examples(config: TrainConfig) -> tuple[list[Example], list[Example]]:
     examples = load_examples(config.data, config.limit)
     if not config.schema_in_prompt:
-        examples = [Example(**{**e.__dict__, "schema": ""}) for e in examples]
+        examples = [replace(e, schema="") for e in examples]
     if config.eval_data:
         return examples, load_examples(config.eval_data)
     rng = random.Random(config.seed)
@@ -35,6 +36,13 @@ def split_examples(config: TrainConfig) -> tuple[list[Example], list[Example]]:
     rng.shuffle(shuffled)
     n_eval = int(len(shuffled) * config.eval_fraction)
     return shuffled[n_eval:], shuffled[:n_eval]
+
+
+def use_bf16() -> bool:
+    """bf16 where a CUDA GPU supports it; fp32 elsewhere (CPUs here have no bf16 units)."""
+    import torch
+
+    return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
 
 
 def load_for_training(config: TrainConfig) -> tuple[Any, Any]:
@@ -47,10 +55,9 @@ def load_for_training(config: TrainConfig) -> tuple[Any, Any]:
     if spec.adapter:
         raise SmolsqlError("train from a base model, not an adapter folder")
     tokenizer = load_tokenizer(spec)
-    use_bf16 = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
     model = AutoModelForCausalLM.from_pretrained(
         base_location(spec.base),
-        dtype=torch.bfloat16 if use_bf16 else torch.float32,
+        dtype=torch.bfloat16 if use_bf16() else torch.float32,
         attn_implementation="sdpa",
     )
     if getattr(model, "hf_quantizer", None) is not None:
@@ -73,7 +80,6 @@ def load_for_training(config: TrainConfig) -> tuple[Any, Any]:
 def training_arguments(config: TrainConfig, has_eval: bool, **extra: Any) -> dict[str, Any]:
     import torch
 
-    use_bf16 = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
     return {
         "output_dir": config.output_dir,
         "num_train_epochs": config.num_train_epochs,
@@ -91,7 +97,7 @@ def training_arguments(config: TrainConfig, has_eval: bool, **extra: Any) -> dic
         "save_steps": config.save_steps,
         "save_total_limit": config.save_total_limit,
         "seed": config.seed,
-        "bf16": use_bf16,
+        "bf16": use_bf16(),
         "report_to": [],
         "disable_tqdm": False,  # a progress bar, whatever the library log level
         "remove_unused_columns": False,
