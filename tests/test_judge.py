@@ -2,53 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from fakes import VERDICT as GOOD
+from fakes import ScriptedServer
 
 from smolsql.evaluate.judge import Judge, JudgeConfig, parse_verdict
 from smolsql.records import Example, Prediction, Verdict
-
-GOOD = '{"correct": false, "error_type": "logic_error", "explanation": "wrong filter"}'
-
-
-class ScriptedServer:
-    """Answers POSTs in order from `replies`: (status, content or raw body)."""
-
-    def __init__(self) -> None:
-        self.replies: list[tuple[int, str]] = []
-        self.requests: list[dict] = []
-        self.headers: list = []  # email.message.Message: case-insensitive, as HTTP is
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server.requests.append({"path": self.path, **body})
-                server.headers.append(self.headers)
-                status, content = server.replies.pop(0) if server.replies else (200, GOOD)
-                if status == 200 and not content.startswith("RAW:"):
-                    payload = {"choices": [{"message": {"role": "assistant", "content": content}}]}
-                    data = json.dumps(payload).encode()
-                else:
-                    data = content.removeprefix("RAW:").encode()
-                self.send_response(status)
-                if status == 429:
-                    self.send_header("Retry-After", "0")
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
 
 @pytest.fixture

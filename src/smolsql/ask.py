@@ -156,7 +156,5 @@ def ask(
 
 
 def _counter(backend: Backend) -> Callable[[str], int] | None:
-    tokenizer = getattr(backend, "tokenizer", None)
-    if tokenizer is None:
-        return None
-    return lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])
+    """The backend's token counter when it has one (the schema budget is in its tokens)."""
+    return getattr(backend, "count_tokens", None)

@@ -46,3 +46,20 @@ def build_prompt(question: str, schema: str, dialect: str = "sqlite") -> str:
 def build_completion(sql: str) -> str:
     """The training target for one question: the SQL, then the end-of-turn marker."""
     return sql.strip().rstrip(";").strip() + END_OF_TURN
+
+
+def shared_prefix(prompt: str) -> str:
+    """The part of `prompt` every question on its schema shares (the system turn), or ''."""
+    marker = f"{START_OF_TURN}user\n"
+    cut = prompt.rfind(marker)
+    return prompt[:cut] if cut > 0 else ""
+
+
+def prompt_messages(prompt: str) -> list[dict[str, str]]:
+    """`prompt`'s finished turns as chat messages, for endpoints that apply their own template."""
+    messages = []
+    for turn in prompt.split(START_OF_TURN)[1:]:
+        role, _, content = turn.partition("\n")
+        if END_OF_TURN in content:
+            messages.append({"role": role, "content": content.split(END_OF_TURN)[0]})
+    return messages

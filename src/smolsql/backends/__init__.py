@@ -5,23 +5,71 @@ Heavy libraries are imported only by the backend that needs them.
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from typing import TYPE_CHECKING
+
 from smolsql.backends.base import Backend, GenerationOptions
 from smolsql.errors import SmolsqlError
 
-__all__ = ["BACKENDS", "Backend", "GenerationOptions", "load_backend"]
+if TYPE_CHECKING:
+    from smolsql.models import ModelSpec
 
-BACKENDS = ("transformers",)
+__all__ = ["BACKENDS", "Backend", "GenerationOptions", "fastest_available", "load_backend"]
+
+BACKENDS = ("llamacpp", "transformers", "openai")
+"""Fastest first: `auto` takes the first one installed."""
+
+
+def fastest_available() -> str:
+    """llama.cpp when llama-cpp-python is installed, else transformers."""
+    return "llamacpp" if importlib.util.find_spec("llama_cpp") else "transformers"
 
 
 def load_backend(
     model: str | None = None, kind: str = "auto", options: GenerationOptions | None = None
 ) -> Backend:
-    """Load `model` (see `smolsql.models.resolve_model`) with the backend `kind`."""
-    from smolsql.models import resolve_model
+    """Load `model` (see `smolsql.models.resolve_model`) with the backend `kind`.
 
+    `auto` prefers llama.cpp and says so in one line when it falls back to transformers.
+    `openai` takes its endpoint from the environment (see `OpenAIBackend.from_env`).
+    """
     if kind not in ("auto", *BACKENDS):
         raise SmolsqlError(f"unknown backend {kind!r}; choose from: auto, {', '.join(BACKENDS)}")
+    if kind == "openai":
+        from smolsql.backends.openai import OpenAIBackend
+
+        return OpenAIBackend.from_env(model, options)
+
+    from smolsql.models import resolve_model
+
     spec = resolve_model(model)
+    if kind == "auto":
+        kind = fastest_available()
+        if kind == "transformers":
+            print(
+                "smolsql: llama-cpp-python is not installed, using the slower transformers "
+                "backend (pip install 'smolsql[fast]')",
+                file=sys.stderr,
+            )
+        else:
+            try:
+                return _llamacpp(spec, options)
+            except SmolsqlError as exc:
+                print(f"smolsql: {exc}; using the transformers backend", file=sys.stderr)
+                kind = "transformers"
+    if kind == "llamacpp":
+        if not importlib.util.find_spec("llama_cpp"):
+            raise SmolsqlError(
+                "the llamacpp backend needs llama-cpp-python: pip install 'smolsql[fast]'"
+            )
+        return _llamacpp(spec, options)
     from smolsql.backends.transformers import TransformersBackend
 
     return TransformersBackend.from_spec(spec, options)
+
+
+def _llamacpp(spec: ModelSpec, options: GenerationOptions | None) -> Backend:
+    from smolsql.backends.llamacpp import LlamaCppBackend
+
+    return LlamaCppBackend.from_spec(spec, options)

@@ -33,6 +33,9 @@ class TransformersBackend:
     def from_spec(cls, spec: ModelSpec, options: GenerationOptions | None = None):
         return cls(load_model(spec), load_tokenizer(spec), spec.name, options)
 
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
     def generate(self, prompts: Sequence[str]) -> list[str]:
         import torch
 

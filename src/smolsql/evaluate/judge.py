@@ -12,14 +12,12 @@ import hashlib
 import json
 import os
 import re
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from smolsql.endpoint import Client, Endpoint, EndpointError
 from smolsql.errors import SmolsqlError
 from smolsql.records import Prediction, Verdict
 
@@ -107,22 +105,14 @@ class Judge:
                 "SMOLSQL_JUDGE_BASE_URL and SMOLSQL_JUDGE_MODEL (AZURE_OPENAI_* for Azure)"
             )
         self.config = config
-        self.requests_sent = 0
+        self.client = Client(
+            Endpoint(config.base_url, config.model, config.api_key, config.azure_api_version,
+                     config.timeout_s, config.max_retries, config.backoff_s)
+        )  # fmt: skip
 
-    def _url_and_headers(self) -> tuple[str, dict[str, str]]:
-        c = self.config
-        headers = {"Content-Type": "application/json"}
-        if c.azure_api_version:
-            url = (
-                f"{c.base_url.rstrip('/')}/openai/deployments/{c.model}/chat/completions"
-                f"?api-version={c.azure_api_version}"
-            )
-            headers["api-key"] = c.api_key
-        else:
-            url = f"{c.base_url.rstrip('/')}/chat/completions"
-            if c.api_key:
-                headers["Authorization"] = f"Bearer {c.api_key}"
-        return url, headers
+    @property
+    def requests_sent(self) -> int:
+        return self.client.requests_sent
 
     def judge(self, prediction: Prediction) -> Verdict:
         body: dict = {"model": self.config.model, "temperature": 0,
@@ -132,8 +122,11 @@ class Judge:
         cache = self._cache_path(body)
         if cache and cache.exists():
             return Verdict(**json.loads(cache.read_text()))
-        verdict = self._ask(body)
-        if cache and not verdict.failed:
+        try:
+            verdict = self.client.post("chat/completions", body, _verdict_of)
+        except EndpointError as exc:
+            return Verdict(False, None, f"judge failed: {exc}", failed=True)
+        if cache:
             cache.parent.mkdir(parents=True, exist_ok=True)
             cache.write_text(json.dumps(verdict.__dict__))
         return verdict
@@ -150,41 +143,6 @@ class Judge:
             Path(self.config.cache_dir) / f"{hashlib.sha256(key_source.encode()).hexdigest()}.json"
         )
 
-    def _ask(self, body: dict) -> Verdict:
-        url, headers = self._url_and_headers()
-        data = json.dumps(body).encode()
-        last = "no reply"
-        for attempt in range(self.config.max_retries + 1):
-            if attempt:
-                time.sleep(self._delay(attempt, last))
-            request = urllib.request.Request(url, data=data, headers=headers, method="POST")
-            self.requests_sent += 1
-            try:
-                with urllib.request.urlopen(request, timeout=self.config.timeout_s) as reply:
-                    payload = json.loads(reply.read().decode("utf-8"))
-                content = payload["choices"][0]["message"]["content"] or ""
-            except urllib.error.HTTPError as exc:
-                last = f"HTTP {exc.code}"
-                retry_after = exc.headers.get("Retry-After") if exc.headers else None
-                if retry_after:
-                    last += f" retry-after={retry_after}"
-                if exc.code not in (408, 409, 429) and exc.code < 500:
-                    return Verdict(False, None, f"judge refused the request: {last}", failed=True)
-                continue
-            except (urllib.error.URLError, TimeoutError, OSError) as exc:
-                last = f"unreachable: {getattr(exc, 'reason', exc)}"
-                continue
-            except (ValueError, KeyError, IndexError, TypeError):
-                last = "reply is not a chat completion"
-                continue
-            verdict = parse_verdict(content)
-            if verdict is not None:
-                return verdict
-            last = f"malformed verdict: {content[:120]!r}"
-        return Verdict(False, None, f"judge failed: {last}", failed=True)
 
-    def _delay(self, attempt: int, last: str) -> float:
-        match = re.search(r"retry-after=(\d+(?:\.\d+)?)", last)
-        if match:
-            return min(float(match.group(1)), 30.0)
-        return self.config.backoff_s * 2 ** (attempt - 1)
+def _verdict_of(payload: dict) -> Verdict | None:
+    return parse_verdict(payload["choices"][0]["message"]["content"] or "")

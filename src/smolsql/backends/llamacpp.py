@@ -1,0 +1,132 @@
+"""Generation with llama.cpp on a GGUF file: the fast path on a CPU.
+
+Batch-1 decoding reads every weight once per token, so a smaller file is a
+faster model: Q8_0 is a quarter of fp32. Each question's prompt starts with its
+schema (see `smolsql.prompt`); the state after that prefix is kept per schema,
+so a question about a database seen before only computes its own tokens.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from smolsql.backends.base import GenerationOptions
+from smolsql.models import ModelSpec
+from smolsql.prompt import END_OF_TURN, shared_prefix
+
+DEFAULT_GGUF_TYPE = "q8_0"
+N_CTX = 4096
+"""Schema budget (1536 by default) + question + answer, with room for larger budgets."""
+
+
+class LlamaCppBackend:
+    def __init__(
+        self,
+        model_path: str | Path,
+        name: str = "",
+        options: GenerationOptions | None = None,
+        prefix_cache: int = 8,
+        n_threads: int | None = None,
+    ) -> None:
+        """`prefix_cache`: schema prefixes kept computed (0: none, not even the last one)."""
+        from llama_cpp import Llama
+
+        self.llm = Llama(
+            model_path=str(model_path),
+            n_ctx=N_CTX,
+            n_batch=256,  # the logits buffer is n_batch x vocab floats: 50 MB here, not 100
+            n_threads=n_threads or os.cpu_count(),
+            verbose=False,
+        )
+        self.name = name or Path(model_path).stem
+        self.options = options or GenerationOptions()
+        self.prefix_cache = prefix_cache
+        self._states: OrderedDict[str, Any] = OrderedDict()
+        self.stop_ids = {self.llm.token_eos(), *self._tokens(END_OF_TURN)}
+        self.prefix_hits = 0
+
+    @classmethod
+    def from_spec(
+        cls, spec: ModelSpec, options: GenerationOptions | None = None, outtype: str = ""
+    ) -> LlamaCppBackend:
+        from smolsql.convert import gguf_file
+
+        outtype = outtype or os.environ.get("SMOLSQL_GGUF_TYPE") or DEFAULT_GGUF_TYPE
+        return cls(gguf_file(spec, outtype), f"{spec.name} ({outtype}, llama.cpp)", options)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._tokens(text))
+
+    def generate(self, prompts: Sequence[str]) -> list[str]:
+        # Questions on one schema one after another: each prefix is computed once.
+        order = sorted(range(len(prompts)), key=lambda i: shared_prefix(prompts[i]))
+        out = [""] * len(prompts)
+        for i in order:
+            out[i] = self._complete(prompts[i])
+        return out
+
+    def _complete(self, prompt: str) -> str:
+        tokens = self._tokens(prompt)
+        if self.prefix_cache:
+            self._restore(shared_prefix(prompt))
+        else:
+            self.llm.reset()  # forget the last prompt, so nothing is reused
+        generated: list[int] = []
+        for token in self.llm.generate(tokens, temp=0.0, repeat_penalty=1.0, reset=True):
+            if token in self.stop_ids:
+                break
+            generated.append(token)
+            if len(generated) >= self.options.max_new_tokens:
+                break
+        return self.llm.detokenize(generated).decode("utf-8", errors="replace")
+
+    def _restore(self, prefix: str) -> None:
+        """Put the state after `prefix` in place; `generate` then evaluates only the rest."""
+        if not prefix:
+            return
+        tokens = self._tokens(prefix)
+        n = len(tokens)
+        if self.llm.n_tokens >= n and list(self.llm.input_ids[:n]) == tokens:
+            self.prefix_hits += 1  # already there: the last question was on this schema
+        elif prefix in self._states:
+            self._load(tokens, self._states[prefix])
+            self._states.move_to_end(prefix)
+            self.prefix_hits += 1
+        else:
+            self.llm.reset()
+            self.llm.eval(tokens)
+            self._states[prefix] = self._save()
+            while len(self._states) > self.prefix_cache:
+                self._states.popitem(last=False)
+
+    # Llama.save_state also copies its n_batch x vocab logits buffer (50 MB) per state;
+    # a prefix needs only the context's own state (the KV cache, ~23 KB per token here).
+    def _save(self) -> bytes:
+        import ctypes
+
+        import llama_cpp
+
+        ctx = self.llm._ctx.ctx
+        size = llama_cpp.llama_state_get_size(ctx)
+        buffer = (ctypes.c_uint8 * size)()
+        written = llama_cpp.llama_state_get_data(ctx, buffer, size)
+        return bytes(buffer[:written])
+
+    def _load(self, tokens: list[int], state: bytes) -> None:
+        import ctypes
+
+        import llama_cpp
+
+        buffer = (ctypes.c_uint8 * len(state)).from_buffer_copy(state)
+        if llama_cpp.llama_state_set_data(self.llm._ctx.ctx, buffer, len(state)) != len(state):
+            raise RuntimeError("llama.cpp refused a saved prefix state")
+        self.llm.input_ids[: len(tokens)] = tokens
+        self.llm.n_tokens = len(tokens)
+        self.llm._requires_eval = True  # the logits are stale until the suffix is evaluated
+
+    def _tokens(self, text: str) -> list[int]:
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)

@@ -1,0 +1,91 @@
+"""The llama.cpp backend on a tiny model converted to GGUF by llama.cpp's own converter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (smolsql[fast])")
+
+from smolsql.backends import GenerationOptions, load_backend
+from smolsql.backends.llamacpp import LlamaCppBackend
+from smolsql.backends.transformers import TransformersBackend
+from smolsql.convert import converter_dir, gguf_file
+from smolsql.models import resolve_model
+from smolsql.prompt import build_prompt
+
+SCHEMAS = ("CREATE TABLE artist (id INT, name TEXT);", "CREATE TABLE song (id INT, title TEXT);")
+PROMPTS = [build_prompt(q, s) for s in SCHEMAS for q in ("How many?", "List all names please")]
+OPTIONS = GenerationOptions(max_new_tokens=12, batch_size=1)
+
+
+@pytest.fixture(scope="session")
+def tiny_gguf(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model in F32, converted into a throwaway cache (the converter stays cached)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SMOLSQL_LLAMA_CPP_DIR", str(converter_dir()))
+        mp.setenv("SMOLSQL_CACHE", str(tmp_path_factory.mktemp("cache")))
+        return gguf_file(resolve_model(str(tiny_model_dir)), "f32")
+
+
+@pytest.fixture(scope="session")
+def tiny_llama(tiny_gguf: Path) -> LlamaCppBackend:
+    return LlamaCppBackend(tiny_gguf, options=OPTIONS)
+
+
+def test_greedy_output_matches_transformers(tiny_model_dir: Path, tiny_llama) -> None:
+    reference = TransformersBackend.from_spec(resolve_model(str(tiny_model_dir)), OPTIONS)
+    expected = reference.generate(PROMPTS)
+    assert tiny_llama.generate(PROMPTS) == expected
+    assert any(expected)  # random weights, but they do say something
+    assert tiny_llama.count_tokens(PROMPTS[0]) == reference.count_tokens(PROMPTS[0])
+
+
+def test_prefix_cache_gives_the_same_output_as_none(tiny_gguf: Path) -> None:
+    cached = LlamaCppBackend(tiny_gguf, options=OPTIONS, prefix_cache=1)
+    uncached = LlamaCppBackend(tiny_gguf, options=OPTIONS, prefix_cache=0)
+    # Interleaved schemas, one at a time: the state of each is saved, evicted, computed again.
+    order = [PROMPTS[0], PROMPTS[2], PROMPTS[1], PROMPTS[3], PROMPTS[0]]
+    got = [cached.generate([p])[0] for p in order]
+    assert got == [uncached.generate([p])[0] for p in order]
+    assert cached.prefix_hits == 0  # with room for one, no alternate order hits
+    wide = LlamaCppBackend(tiny_gguf, options=OPTIONS, prefix_cache=4)
+    assert [wide.generate([p])[0] for p in order] == got
+    assert wide.prefix_hits == 3  # the three questions on a schema seen before
+
+
+def test_converted_once_then_reused(tiny_model_dir: Path, tiny_gguf: Path, monkeypatch) -> None:
+    import smolsql.convert as convert
+
+    def fail(*args: object) -> None:
+        raise AssertionError("converted again")
+
+    monkeypatch.setattr(convert, "_convert", fail)
+    monkeypatch.setenv("SMOLSQL_CACHE", str(tiny_gguf.parents[2]))
+    assert gguf_file(resolve_model(str(tiny_model_dir)), "f32") == tiny_gguf
+
+
+def test_a_changed_adapter_is_a_new_model(tmp_path: Path) -> None:
+    from smolsql.convert import _model_key
+    from smolsql.models import ModelSpec
+
+    (tmp_path / "adapter_model.safetensors").write_bytes(b"one")
+    first = _model_key(ModelSpec("base", str(tmp_path)))
+    (tmp_path / "adapter_model.safetensors").write_bytes(b"two")
+    assert _model_key(ModelSpec("base", str(tmp_path))) != first
+    assert _model_key(ModelSpec("other-base", str(tmp_path))) != _model_key(
+        ModelSpec("base", str(tmp_path))
+    )
+
+
+def test_auto_falls_back_to_transformers_in_one_line(
+    tiny_model_dir: Path, monkeypatch, capsys
+) -> None:
+    import smolsql.backends as backends
+
+    monkeypatch.setattr(backends, "fastest_available", lambda: "transformers")
+    backend = load_backend(str(tiny_model_dir), "auto", OPTIONS)
+    assert isinstance(backend, TransformersBackend)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "llama-cpp-python is not installed" in err[0]
