@@ -14,6 +14,7 @@ SCRIPT: dict[str, str] = {
     "how many artists": "SELECT count(*) FROM artist<|im_end|>",
     "lisbon": "Here you go:\n```sql\n"
     "SELECT name FROM customer WHERE city = 'Lisbon' ORDER BY name;\n```",
+    "first three": "SELECT name FROM customer ORDER BY name LIMIT 3",
     "ghost": "SELECT name FROM ghosts WHERE spooky = 1",
     "drop": "DROP TABLE artist",
     "prose": "I am not sure what you mean.",

@@ -40,6 +40,13 @@ class Answer:
     def sql(self) -> str:
         return self.prediction.sql
 
+    def require_sql(self) -> str:
+        """The SQL, or an error quoting what the model said instead."""
+        if not self.sql:
+            said = self.prediction.raw.strip()[:200]
+            raise SmolsqlError(f"the model gave no SQL; it said: {said!r}")
+        return self.sql
+
     @property
     def valid(self) -> bool:
         return bool(self.prediction.sql) and not self.problems

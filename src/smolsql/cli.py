@@ -3,34 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from smolsql import __version__
-from smolsql.backends import BACKENDS, Backend, GenerationOptions, load_backend
-from smolsql.db import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_S, Database, open_database
+from smolsql.backends import BACKENDS, GenerationOptions, load_backend
+from smolsql.db import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_S
 from smolsql.errors import SmolsqlError
 from smolsql.sample import NAME as SAMPLE_NAME
-from smolsql.sample import sample_db_path
-
-
-def open_target(target: str) -> Database:
-    """`sample` names the bundled database; anything else is a file or URL."""
-    return open_database(sample_db_path() if target == SAMPLE_NAME else target)
-
-
-def make_backend(spec: str, model: str | None, options: GenerationOptions) -> Backend:
-    """A built-in backend by name, or `module:factory` for one of your own."""
-    if ":" not in spec:
-        return load_backend(model, spec, options)
-    module_name, _, attr = spec.partition(":")
-    try:
-        factory = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError):
-        raise SmolsqlError(f"cannot import backend {spec!r}") from None
-    return factory(model, options)
+from smolsql.sample import open_target
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -47,7 +29,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     try:
         schema = db.schema(args.samples) if db else read_schema_file(args.schema, args.read_dialect)
         options = GenerationOptions(max_new_tokens=args.max_new_tokens)
-        backend = make_backend(args.backend, args.model, options)
+        backend = load_backend(args.model, args.backend, options)
         answer = ask(
             backend, args.question, schema, db, args.run, args.max_rows, args.timeout,
             args.max_schema_tokens,
@@ -57,12 +39,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
             db.close()
     for note in answer.notes:
         print(f"note: {note}", file=sys.stderr)
-    if not answer.sql:
-        said = answer.prediction.raw.strip()[:200]
-        raise SmolsqlError(f"the model gave no SQL; it said: {said!r}")
-    sql = answer.sql
+    sql = answer.require_sql()
     if args.dialect and args.dialect != schema.dialect:
-        sql = pretty_sql(answer.sql, schema.dialect, to=args.dialect)
+        sql = pretty_sql(sql, schema.dialect, to=args.dialect)
     print(sql + ";")
     for problem in answer.problems:
         print(f"warning: {problem}", file=sys.stderr)
@@ -72,6 +51,47 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print()
         print(format_table(answer.result))
     return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from smolsql.ask import run_sql
+    from smolsql.display import format_table
+
+    with open_target(args.db) as db:
+        result = run_sql(db, args.sql, args.max_rows, args.timeout)
+    print(format_table(result))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from smolsql.serve.api import create_app
+    from smolsql.serve.service import Service, parse_database_args
+
+    databases = parse_database_args(args.db or [SAMPLE_NAME])
+    backend = load_backend(args.model, args.backend, GenerationOptions())
+    app = create_app(Service(backend, databases, args.max_rows, args.timeout))
+    print(f"smolsql: serving {backend.name} on http://{args.host}:{args.port} (docs at /docs)")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    import os
+    import subprocess
+
+    import smolsql.serve
+
+    script = Path(smolsql.serve.__file__).with_name("app.py")  # importing it would run it
+    env = {**os.environ, "SMOLSQL_APP_BACKEND": args.backend}
+    if args.model:
+        env["SMOLSQL_APP_MODEL"] = args.model
+    command = [sys.executable, "-m", "streamlit", "run", str(script),
+               "--server.address", args.host, "--server.port", str(args.port),
+               "--server.headless", "true", "--browser.gatherUsageStats", "false",
+               "--client.toolbarMode", "minimal"]  # fmt: skip
+    return subprocess.call(command, env=env)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -101,7 +121,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if not examples:
         raise SmolsqlError(f"{args.data} holds no examples")
     options = GenerationOptions(max_new_tokens=args.max_new_tokens, batch_size=args.batch_size)
-    backend = make_backend(args.backend, args.model, options)
+    backend = load_backend(args.model, args.backend, options)
     out = Path(args.out)
     predictions = predict_to_file(backend, examples, out / "predictions.jsonl", args.batch_size)
     print(f"{len(predictions)} predictions in {out / 'predictions.jsonl'}")
@@ -198,6 +218,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--judge-model", help="judge model or Azure deployment")
     p.add_argument("--judge-concurrency", type=int, default=4, help="judge requests at once")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("run", help="run SQL read-only through the guard, print the rows")
+    p.add_argument("sql", help="one read-only statement")
+    p.add_argument("--db", required=True, help=f"SQLite/DuckDB file, URL, or '{SAMPLE_NAME}'")
+    p.add_argument("--max-rows", type=int, default=DEFAULT_MAX_ROWS, help="rows shown")
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="query time limit, s")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("serve", help="the HTTP API (FastAPI; docs at /docs)")
+    p.add_argument("--db", action="append", help="NAME=FILE_OR_URL, repeatable (default: sample)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--model", help="hub id, model folder or LoRA adapter folder")
+    p.add_argument("--backend", default="auto", help="as for ask")
+    p.add_argument("--max-rows", type=int, default=DEFAULT_MAX_ROWS, help="default row limit")
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="query time limit, s")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("app", help="the web app (Streamlit)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--model", help="hub id, model folder or LoRA adapter folder")
+    p.add_argument("--backend", default="auto", help="as for ask")
+    p.set_defaults(func=cmd_app)
 
     from smolsql.train.config import add_arguments
 

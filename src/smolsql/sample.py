@@ -6,6 +6,7 @@ import hashlib
 import sqlite3
 from pathlib import Path
 
+from smolsql.db import Database, open_database
 from smolsql.models import cache_dir
 
 SCRIPT = Path(__file__).parent / "data" / "sample.sql"
@@ -39,3 +40,8 @@ def sample_db_path() -> Path:
     digest = hashlib.sha256(SCRIPT.read_bytes()).hexdigest()[:12]
     target = cache_dir() / "sample" / f"sample-{digest}.sqlite"
     return target if target.exists() else build_sqlite(SCRIPT, target)
+
+
+def open_target(target: str) -> Database:
+    """`sample` names the bundled database; anything else is a file or a SQLAlchemy URL."""
+    return open_database(sample_db_path() if target == NAME else target)

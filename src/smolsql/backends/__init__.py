@@ -5,6 +5,7 @@ Heavy libraries are imported only by the backend that needs them.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import sys
 from typing import TYPE_CHECKING
@@ -31,11 +32,15 @@ def load_backend(
 ) -> Backend:
     """Load `model` (see `smolsql.models.resolve_model`) with the backend `kind`.
 
+    `module:factory` calls your own `factory(model, options)`.
     `auto` prefers llama.cpp and says so in one line when it falls back to transformers.
     `openai` takes its endpoint from the environment (see `OpenAIBackend.from_env`).
     """
+    if ":" in kind:
+        return _from_factory(kind, model, options or GenerationOptions())
     if kind not in ("auto", *BACKENDS):
-        raise SmolsqlError(f"unknown backend {kind!r}; choose from: auto, {', '.join(BACKENDS)}")
+        choices = f"auto, {', '.join(BACKENDS)}, or module:factory"
+        raise SmolsqlError(f"unknown backend {kind!r}; choose from: {choices}")
     if kind == "openai":
         from smolsql.backends.openai import OpenAIBackend
 
@@ -73,3 +78,12 @@ def _llamacpp(spec: ModelSpec, options: GenerationOptions | None) -> Backend:
     from smolsql.backends.llamacpp import LlamaCppBackend
 
     return LlamaCppBackend.from_spec(spec, options)
+
+
+def _from_factory(spec: str, model: str | None, options: GenerationOptions) -> Backend:
+    module_name, _, attr = spec.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError):
+        raise SmolsqlError(f"cannot import backend {spec!r}") from None
+    return factory(model, options)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import tempfile
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +100,49 @@ class DuckDBDatabase(Database):
             raise SmolsqlError(f"the database refused the query: {exc}") from None
         finally:
             timer.cancel()
+
+
+def from_files(files: Sequence[tuple[str, bytes]]) -> DuckDBDatabase:
+    """An in-memory DuckDB with one table per uploaded CSV or Parquet file (name, content).
+
+    The files are read before external access is switched off; nothing the user
+    owns is ever opened for writing.
+    """
+    import duckdb
+
+    if not files:
+        raise SmolsqlError("no files to load")
+    conn = duckdb.connect(":memory:")
+    taken: set[str] = set()
+    with tempfile.TemporaryDirectory(prefix="smolsql-upload-") as folder:
+        for name, data in files:
+            suffix = Path(name).suffix.lower()
+            reader = {".csv": "read_csv_auto", ".tsv": "read_csv_auto", ".parquet": "read_parquet"}
+            if suffix not in reader:
+                conn.close()
+                raise SmolsqlError(f"{name}: only .csv, .tsv and .parquet files can be loaded")
+            table = _table_name(Path(name).stem, taken)
+            path = Path(folder) / f"upload{len(taken)}{suffix}"
+            path.write_bytes(data)
+            try:
+                load = f"CREATE TABLE {_quote(table)} AS SELECT * FROM {reader[suffix]}(?)"
+                conn.execute(load, [str(path)])
+            except duckdb.Error as exc:
+                conn.close()
+                raise SmolsqlError(f"cannot load {name}: {str(exc).splitlines()[0]}") from None
+    return DuckDBDatabase(conn=conn)
+
+
+def _table_name(stem: str, taken: set[str]) -> str:
+    """A plain identifier from a file name, unique among `taken` (which it joins)."""
+    base = re.sub(r"\W+", "_", stem).strip("_").lower() or "data"
+    if base[0].isdigit():
+        base = f"t_{base}"
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}_{n}", n + 1
+    taken.add(name)
+    return name
 
 
 def _quote(name: str) -> str:

@@ -1,0 +1,149 @@
+"""The HTTP API (`smolsql serve`): question in, SQL out; and SQL run read-only, rows out.
+
+POST /v1/sql     {question, database | schema, dialect}  -> {sql, valid, problems, ...}
+POST /v1/query   {database, question | sql, max_rows}     -> the same, plus columns and rows
+GET  /v1/databases, GET /healthz; OpenAPI docs at /docs.
+Every route calls `Service`, which calls the same `ask`/`run_sql` as the CLI.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from smolsql import __version__
+from smolsql.ask import MAX_QUESTION_CHARS, Answer
+from smolsql.db import Result
+from smolsql.errors import SmolsqlError
+from smolsql.serve.service import MAX_ROWS_LIMIT, Service, UnknownDatabase
+from smolsql.sqltext import pretty_sql
+
+MAX_BODY_BYTES = 256 * 1024
+"""A schema of a few hundred tables fits; a megabyte question does not."""
+
+
+class SQLRequest(BaseModel):
+    question: str = Field(max_length=MAX_QUESTION_CHARS, description="in plain English")
+    database: str | None = Field(None, description="a database name from GET /v1/databases")
+    schema_: str | None = Field(
+        None, alias="schema", description="CREATE TABLE statements, in place of a database"
+    )
+    dialect: str | None = Field(None, description="write the SQL in this dialect (sqlglot name)")
+
+
+class QueryRequest(BaseModel):
+    database: str
+    question: str | None = Field(None, max_length=MAX_QUESTION_CHARS)
+    sql: str | None = Field(
+        None, max_length=100_000, description="SQL to run, in place of a question"
+    )
+    max_rows: int | None = Field(None, ge=1, le=MAX_ROWS_LIMIT)
+
+
+class SQLResponse(BaseModel):
+    sql: str
+    valid: bool = Field(description="it parses and names only tables and columns that exist")
+    problems: list[str]
+    notes: list[str]
+    latency_ms: float
+    model: str
+
+
+class QueryResponse(SQLResponse):
+    columns: list[str]
+    rows: list[list[Any]]
+    truncated: bool
+    query_ms: float
+
+
+def create_app(service: Service) -> FastAPI:
+    app = FastAPI(
+        title="smolsql",
+        version=__version__,
+        description="Plain-English questions to SQL, run read-only.",
+    )
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            return _error(413, f"request body over {MAX_BODY_BYTES // 1024} KB")
+        return await call_next(request)
+
+    @app.exception_handler(SmolsqlError)
+    async def smolsql_error(request: Request, exc: SmolsqlError) -> JSONResponse:
+        return _error(404 if isinstance(exc, UnknownDatabase) else 400, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        return _error(422, f"{where or 'body'}: {first.get('msg', 'invalid request')}")
+
+    @app.get("/healthz")
+    def healthz() -> dict:
+        return {"status": "ok", "model": service.backend.name, "version": __version__}
+
+    @app.get("/v1/databases")
+    def databases() -> list[dict]:
+        out = []
+        for name in sorted(service.databases):
+            with service.open(name) as db:
+                out.append({"name": name, "dialect": db.dialect, "tables": len(db.schema().tables)})
+        return out
+
+    @app.post("/v1/sql", response_model=SQLResponse)
+    async def sql(body: SQLRequest) -> SQLResponse:
+        start = time.perf_counter()
+        answer = await run_in_threadpool(
+            service.sql, body.question, body.database, body.schema_, body.dialect
+        )
+        return SQLResponse(**_answer_fields(answer, start, body.dialect))
+
+    @app.post("/v1/query", response_model=QueryResponse)
+    async def query(body: QueryRequest) -> QueryResponse:
+        start = time.perf_counter()
+        answer = await run_in_threadpool(
+            service.query, body.database, body.question, body.sql, body.max_rows
+        )
+        return QueryResponse(**_answer_fields(answer, start), **_result_fields(answer.result))
+
+    return app
+
+
+def _answer_fields(answer: Answer, start: float, dialect: str | None = None) -> dict:
+    source = answer.prediction.example.dialect
+    sql = pretty_sql(answer.sql, source, to=dialect) if dialect else answer.sql
+    return {
+        "sql": sql,
+        "valid": answer.valid,
+        "problems": list(answer.problems),
+        "notes": list(answer.notes),
+        "latency_ms": round((time.perf_counter() - start) * 1000, 1),
+        "model": answer.prediction.model,
+    }
+
+
+def _result_fields(result: Result | None) -> dict:
+    assert result is not None  # Service.query always runs the SQL
+    rows = [[_jsonable(v) for v in row] for row in result.rows]
+    return {"columns": list(result.columns), "rows": rows, "truncated": result.truncated,
+            "query_ms": round(result.elapsed_ms, 1)}  # fmt: skip
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    return str(value)  # dates, decimals, UUIDs
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"detail": message}, status_code=status)

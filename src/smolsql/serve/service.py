@@ -1,0 +1,123 @@
+"""What the HTTP API and the web app share: one model, named databases, the `ask` functions.
+
+The model is one object in memory; `Serialized` queues callers so two requests
+never interleave inside it. Databases are named when the server starts, so a
+client can only ask about what the operator chose to expose, never a path.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from smolsql.ask import Answer, ask, find_problems, run_sql, validate_question
+from smolsql.backends.base import Backend
+from smolsql.db import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_S, Database
+from smolsql.errors import SmolsqlError
+from smolsql.records import Example, Prediction
+from smolsql.sample import NAME as SAMPLE_NAME
+from smolsql.sample import open_target
+from smolsql.schema import parse_ddl
+
+MAX_ROWS_LIMIT = 10_000
+PERSON = "(written by a person)"
+"""The model name on SQL a person wrote or edited."""
+
+
+class UnknownDatabase(SmolsqlError):
+    pass
+
+
+class Serialized:
+    """A backend that lets one caller in at a time; the others wait their turn."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.name = backend.name
+        self._lock = threading.Lock()
+        counter = getattr(backend, "count_tokens", None)
+        if counter is not None:
+            self.count_tokens = counter
+
+    def generate(self, prompts: Sequence[str]) -> list[str]:
+        with self._lock:
+            return self.backend.generate(prompts)
+
+
+def parse_database_args(values: Sequence[str]) -> dict[str, str]:
+    """`--db NAME=TARGET` (or a bare `sample`, or a bare path named after its file)."""
+    databases: dict[str, str] = {}
+    for value in values:
+        name, sep, target = value.partition("=")
+        if not sep:
+            target = value
+            name = SAMPLE_NAME if value == SAMPLE_NAME else value.rsplit("/", 1)[-1].split(".")[0]
+        if not name or not target:
+            raise SmolsqlError(f"--db {value!r}: write NAME=FILE_OR_URL")
+        if name in databases:
+            raise SmolsqlError(f"two databases are named {name!r}")
+        databases[name] = target
+    return databases
+
+
+@dataclass
+class Service:
+    backend: Backend
+    databases: dict[str, str] = field(default_factory=lambda: {SAMPLE_NAME: SAMPLE_NAME})
+    max_rows: int = DEFAULT_MAX_ROWS
+    timeout_s: float = DEFAULT_TIMEOUT_S
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.backend, Serialized):
+            self.backend = Serialized(self.backend)
+        for name in self.databases:  # fail at start-up, not at the first question
+            self.open(name).close()
+
+    def open(self, name: str) -> Database:
+        if name not in self.databases:
+            known = ", ".join(sorted(self.databases)) or "none"
+            raise UnknownDatabase(f"unknown database {name!r}; this server has: {known}")
+        return open_target(self.databases[name])
+
+    def sql(
+        self,
+        question: str,
+        database: str | None = None,
+        schema: str | None = None,
+        dialect: str | None = None,
+    ) -> Answer:
+        """The SQL for `question` about a named database, or about a schema given as DDL."""
+        validate_question(question)
+        if (database is None) == (schema is None):
+            raise SmolsqlError("give exactly one of database (a name) or schema (DDL text)")
+        if schema is not None:
+            return ask(self.backend, question, parse_ddl(schema, dialect or "sqlite"))
+        with self.open(database) as db:  # type: ignore[arg-type]
+            return ask(self.backend, question, db.schema(), db)
+
+    def query(
+        self,
+        database: str,
+        question: str | None = None,
+        sql: str | None = None,
+        max_rows: int | None = None,
+    ) -> Answer:
+        """Run the model's SQL for `question`, or `sql` a person wrote, read-only.
+
+        The guard or the database refusing the SQL is an error here: the caller asked
+        for rows, and gets the reason there are none.
+        """
+        if (question is None) == (sql is None):
+            raise SmolsqlError("give exactly one of question or sql")
+        limit = min(max_rows or self.max_rows, MAX_ROWS_LIMIT)
+        with self.open(database) as db:
+            schema = db.schema()
+            if question is not None:
+                answer = ask(self.backend, question, schema, db)
+                sql = answer.require_sql()
+            else:
+                example = Example("", "", sql, db.label, db.dialect)
+                prediction = Prediction(example, sql or "", sql or "", PERSON)
+                answer = Answer(prediction, find_problems(sql or "", schema))
+            return replace(answer, result=run_sql(db, sql or "", limit, self.timeout_s))

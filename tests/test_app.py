@@ -1,0 +1,83 @@
+"""The web app's flows through Streamlit's AppTest, with the scripted backend."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit", reason="the serve extra is not installed")
+from streamlit.testing.v1 import AppTest
+
+import smolsql.serve
+
+APP = str(Path(smolsql.serve.__file__).with_name("app.py"))
+
+
+@pytest.fixture
+def app(monkeypatch, tmp_path: Path) -> AppTest:
+    monkeypatch.setenv("SMOLSQL_APP_BACKEND", "fakes:scripted")
+    monkeypatch.setenv("SMOLSQL_CACHE", str(tmp_path / "cache"))
+    return AppTest.from_file(APP, default_timeout=60).run()
+
+
+def ask(app: AppTest, question: str) -> AppTest:
+    app.text_input(key="question").input(question)
+    return app.button(key="ask").click().run()
+
+
+def test_ask_on_the_sample_shows_sql_checks_rows_and_history(app: AppTest) -> None:
+    assert not app.exception and "Model: scripted" in [c.value for c in app.caption]
+    ask(app, "How many artists are there?")
+    assert app.text_area(key="sql").value.split() == ["SELECT", "COUNT(*)", "FROM", "artist"]
+    assert app.success[0].value.startswith("Parses")
+    assert app.dataframe[0].value.iloc[0, 0] == 5
+    assert any(b.label == "Download CSV" for b in app.get("download_button"))
+    assert any("How many artists are there?" in m.value for m in app.sidebar.markdown)
+
+
+def test_example_question_buttons_fill_the_question(app: AppTest) -> None:
+    app.button(key="example-0").click().run()
+    assert app.text_input(key="question").value == "How many artists are there?"
+
+
+def test_edited_sql_is_checked_and_run_read_only(app: AppTest) -> None:
+    ask(app, "How many artists are there?")
+    app.text_area(key="sql").input("SELECT name, formed_year FROM artist ORDER BY name").run()
+    app.button(key="run").click().run()
+    frame = app.dataframe[0].value
+    assert list(frame.columns) == ["name", "formed_year"] and len(frame) == 5
+    assert "(written by a person)" in [c.value for c in app.caption]
+    assert app.get("arrow_vega_lite_chart") or app.get("vega_lite_chart")  # numeric: a chart
+    app.text_area(key="sql").input("SELECT nope FROM artist").run()
+    assert "unknown column nope" in [w.value for w in app.warning]
+    app.text_area(key="sql").input("DELETE FROM artist").run()
+    app.button(key="run").click().run()
+    assert "refused by rule 'read_only'" in app.error[0].value
+
+
+def test_a_model_answer_with_unknown_tables_is_flagged(app: AppTest) -> None:
+    ask(app, "ghost stories")
+    assert "unknown table ghosts" in [w.value for w in app.warning]
+
+
+def test_csv_upload_becomes_tables(app: AppTest, monkeypatch) -> None:
+    class Upload(io.BytesIO):
+        def __init__(self, name: str, data: bytes) -> None:
+            super().__init__(data)
+            self.name = name
+
+    import streamlit as st
+
+    files = [Upload("sales.csv", b"region,amount\nnorth,3\nsouth,5\n")]
+    monkeypatch.setattr(st.sidebar, "file_uploader", lambda *a, **k: files)
+    app.sidebar.radio(key="source").set_value("CSV or Parquet files").run()
+    assert not app.error, [e.value for e in app.error]
+    assert "CREATE TABLE sales" in app.code[0].value
+
+
+def test_a_bad_url_is_a_message_not_a_traceback(app: AppTest) -> None:
+    app.sidebar.radio(key="source").set_value("SQLAlchemy URL").run()
+    app.sidebar.text_input(key="url").input("nosuchdriver://x/y").run()
+    assert not app.exception and app.error
