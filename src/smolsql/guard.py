@@ -8,6 +8,7 @@ locks, not the only one.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,6 +17,9 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from smolsql.errors import SmolsqlError
+
+# sqlglot logs a warning when it falls back to an opaque Command; the rules refuse those anyway.
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 # Functions that reach outside the database: files, extensions, other servers.
 OUTSIDE_FUNCTIONS = frozenset(
@@ -118,4 +122,6 @@ def check_sql(sql: str, dialect: str = "sqlite", rules: tuple[Rule, ...] = RULES
         reason = rule.check(statements)
         if reason:
             raise Refused(rule.name, reason)
+    if not statements:  # only when called without the one_statement rule
+        raise Refused("one_statement", "there is no statement, only separators or comments")
     return statements[0]
