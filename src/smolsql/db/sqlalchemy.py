@@ -27,7 +27,7 @@ class SQLAlchemyDatabase(Database):
         import sqlalchemy
 
         try:
-            self.engine = sqlalchemy.create_engine(url)
+            self.engine = sqlalchemy.create_engine(_with_installed_driver(url))
         except (sqlalchemy.exc.ArgumentError, sqlalchemy.exc.NoSuchModuleError) as exc:
             raise SmolsqlError(f"cannot use database URL: {exc}") from None
         except ImportError as exc:
@@ -114,6 +114,22 @@ class SQLAlchemyDatabase(Database):
             conn.exec_driver_sql(f"SET SESSION max_execution_time = {ms}")
         elif name == "sqlite":
             conn.exec_driver_sql("PRAGMA query_only = 1")
+
+
+def _with_installed_driver(url: str) -> Any:
+    """`postgresql://` means psycopg2 to SQLAlchemy; take psycopg 3 when only it is installed."""
+    import importlib.util
+
+    import sqlalchemy
+
+    try:
+        parsed = sqlalchemy.engine.make_url(url)
+    except sqlalchemy.exc.ArgumentError:
+        return url  # create_engine says what is wrong with it
+    find = importlib.util.find_spec
+    if parsed.drivername == "postgresql" and not find("psycopg2") and find("psycopg"):
+        return parsed.set(drivername="postgresql+psycopg")
+    return parsed
 
 
 def _type_name(sa_type: Any, dialect: Any) -> str:
