@@ -79,6 +79,28 @@ def test_a_database_file_is_used_read_only(sample_db: Path) -> None:
     assert score(Prediction(ex, "SELECT count(*) FROM artist")).execution == "correct"
 
 
+@pytest.mark.parametrize(
+    ("gold", "pred", "verdict"),
+    [
+        ("DELETE FROM artist WHERE artist_id = 1", "DELETE FROM artist WHERE name = "
+         "(SELECT name FROM artist WHERE artist_id = 1)", "correct"),
+        ("DELETE FROM artist WHERE artist_id = 1", "DELETE FROM artist WHERE artist_id = 2",
+         "wrong"),
+        ("UPDATE artist SET country = 'PT'", "UPDATE artist SET country = 'PT' WHERE 1",
+         "correct"),
+    ],
+)  # fmt: skip
+def test_writes_only_on_a_throwaway_copy_when_allowed(sample_db, gold, pred, verdict) -> None:
+    import hashlib
+
+    before = hashlib.sha256(sample_db.read_bytes()).hexdigest()
+    prediction = Prediction(Example("q", sql=gold, db_path=str(sample_db)), pred)
+    assert score(prediction).execution == "gold_error"  # read-only by default
+    assert score(prediction, allow_writes=True).execution == verdict
+    assert hashlib.sha256(sample_db.read_bytes()).hexdigest() == before
+    assert {p.name for p in sample_db.parent.iterdir()} == {sample_db.name}
+
+
 def test_syntax_validity_and_exact_match() -> None:
     same = score(_prediction("SELECT name FROM emp", "select NAME   from EMP"))
     assert same.syntax_valid and same.exact_match

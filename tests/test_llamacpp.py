@@ -89,3 +89,27 @@ def test_auto_falls_back_to_transformers_in_one_line(
     assert isinstance(backend, TransformersBackend)
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "llama-cpp-python is not installed" in err[0]
+
+
+def test_prompt_lookup_drafts_do_not_change_the_output(tiny_gguf: Path) -> None:
+    plain = LlamaCppBackend(tiny_gguf, options=OPTIONS, lookahead=0)
+    drafting = LlamaCppBackend(tiny_gguf, options=GenerationOptions(max_new_tokens=24), lookahead=8)
+    plain.options = GenerationOptions(max_new_tokens=24)
+    assert drafting.generate(PROMPTS) == plain.generate(PROMPTS)
+    assert plain.drafted == 0 and drafting.drafted > 0
+
+
+@pytest.mark.parametrize(
+    ("context", "k", "expected"),
+    [
+        ([1, 2, 3, 4, 9, 1, 2], 2, [3, 4]),  # the last two tokens seen before: what followed
+        ([1, 2, 3, 1, 2, 5, 1, 2], 3, [5, 1, 2]),  # the latest earlier occurrence wins
+        ([1, 2, 3, 4], 3, []),  # never seen before
+        ([7, 7, 7], 2, [7]),
+        ([1, 2, 3, 1, 2], 0, []),
+    ],
+)
+def test_lookup(context: list[int], k: int, expected: list[int]) -> None:
+    from smolsql.backends.llamacpp import _lookup
+
+    assert _lookup(context, k) == expected

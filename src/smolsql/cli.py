@@ -141,7 +141,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     progress = Progress("eval", len(predictions))
     scores: list[Score] = []
     for prediction in predictions:
-        scores.append(score(prediction, args.timeout))
+        scores.append(score(prediction, args.timeout, args.allow_writes))
         progress.advance()
     progress.close()
     if args.judge:
@@ -213,6 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="score RUN/predictions.jsonl: metrics.json, scores.jsonl")
     p.add_argument("run", help="a run folder (or its predictions.jsonl)")
     p.add_argument("--timeout", type=float, default=10.0, help="time limit per query, s")
+    p.add_argument(
+        "--allow-writes", action="store_true",
+        help="evaluate DML on throwaway copies of SQLite files (never on the files themselves)",
+    )  # fmt: skip
     p.add_argument("--judge", action="store_true", help="also ask an LLM judge")
     p.add_argument("--judge-url", help="OpenAI-compatible base URL (or SMOLSQL_JUDGE_BASE_URL)")
     p.add_argument("--judge-model", help="judge model or Azure deployment")

@@ -34,6 +34,12 @@ def _decode(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
+def _explain(exc: Exception) -> str:
+    if "database is locked" in str(exc):
+        return "the database is locked by another program writing to it; try again later"
+    return str(exc)
+
+
 class SQLiteDatabase(Database):
     dialect = "sqlite"
 
@@ -62,7 +68,7 @@ class SQLiteDatabase(Database):
         try:
             return self.conn.execute(sql, params).fetchall()
         except sqlite3.DatabaseError as exc:
-            raise SmolsqlError(f"cannot read {self.label}: {exc}") from None
+            raise SmolsqlError(f"cannot read {self.label}: {_explain(exc)}") from None
 
     def schema(self, samples: int = 0) -> Schema:
         tables = []
@@ -106,4 +112,4 @@ class SQLiteDatabase(Database):
         except (sqlite3.Error, sqlite3.Warning) as exc:
             if was_interrupted(exc):
                 raise SmolsqlError(timeout_message(timeout_s)) from None
-            raise SmolsqlError(f"the database refused the query: {exc}") from None
+            raise SmolsqlError(f"the database refused the query: {_explain(exc)}") from None

@@ -9,16 +9,19 @@ the state it leaves, and nothing the user owns is ever written.
 from __future__ import annotations
 
 import math
+import shutil
 import sqlite3
+import tempfile
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
-from smolsql.db import open_database
+from smolsql.db import detect_kind, open_database
 from smolsql.db.base import timeout_message
 from smolsql.db.sqlite import time_limit, was_interrupted
 from smolsql.errors import SmolsqlError
@@ -38,8 +41,18 @@ class Outcome:
     changed_state: bool = False
 
 
-def run_query(example: Example, sql: str, timeout_s: float = 10.0, gold: bool = False) -> Outcome:
-    """Run `sql` where `example` lives; gold SQL that fails is retried transpiled to SQLite."""
+def run_query(
+    example: Example,
+    sql: str,
+    timeout_s: float = 10.0,
+    gold: bool = False,
+    allow_writes: bool = False,
+) -> Outcome:
+    """Run `sql` where `example` lives; gold SQL that fails is retried transpiled to SQLite.
+
+    A database file is opened read-only, so DML fails there, unless `allow_writes`: then
+    a statement that is not a query runs on a throwaway copy, judged by the state it leaves.
+    """
     if example.setup_sql:
         outcome = _run_in_memory(example.setup_sql, sql, timeout_s)
         if outcome.error and gold:
@@ -50,6 +63,8 @@ def run_query(example: Example, sql: str, timeout_s: float = 10.0, gold: bool = 
                     if retry.error is None:
                         return retry
         return outcome
+    if example.db_path and allow_writes and not _is_query(sql, example.dialect):
+        return _run_on_copy(example.db_path, sql, timeout_s)
     if example.db_path:
         try:
             with open_database(example.db_path) as db:
@@ -64,6 +79,27 @@ def _run_in_memory(setup_sql: str, sql: str, timeout_s: float) -> Outcome:
     conn, error = _fresh_database(setup_sql)
     if conn is None:
         return Outcome(error=f"setup failed: {error}")
+    return _run_and_close(conn, sql, timeout_s)
+
+
+def _run_on_copy(db_path: str, sql: str, timeout_s: float) -> Outcome:
+    """DML on a copy in a temporary folder, deleted afterwards; the original is only read."""
+    if detect_kind(Path(db_path)) != "sqlite":
+        return Outcome(error="writes are evaluated on SQLite files only")
+    with tempfile.TemporaryDirectory(prefix="smolsql-scratch-") as folder:
+        copy = Path(folder) / "scratch.sqlite"
+        shutil.copyfile(db_path, copy)
+        return _run_and_close(sqlite3.connect(copy), sql, timeout_s)
+
+
+def _is_query(sql: str, dialect: str) -> bool:
+    try:
+        return isinstance(sqlglot.parse_one(sql, read=dialect), exp.Query)
+    except (ParseError, TokenError):
+        return True  # unparseable: the read-only connection gives the error
+
+
+def _run_and_close(conn: sqlite3.Connection, sql: str, timeout_s: float) -> Outcome:
     try:
         with time_limit(conn, timeout_s):
             cursor = conn.execute(sql)

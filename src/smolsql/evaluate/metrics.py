@@ -31,8 +31,11 @@ def exact_match(gold: str, pred: str, dialect: str = "sqlite") -> bool:
     return a is not None and a == b
 
 
-def score(prediction: Prediction, timeout_s: float = 10.0) -> Score:
-    """Score one prediction against its example's gold SQL (syntax, execution, exact match)."""
+def score(prediction: Prediction, timeout_s: float = 10.0, allow_writes: bool = False) -> Score:
+    """Score one prediction against its example's gold SQL (syntax, execution, exact match).
+
+    `allow_writes` runs DML on throwaway copies of database files (never the files).
+    """
     example = prediction.example
     sql = prediction.sql
     valid = parses(sql, example.dialect)
@@ -41,12 +44,12 @@ def score(prediction: Prediction, timeout_s: float = 10.0) -> Score:
     em = bool(sql) and exact_match(example.sql, sql, example.dialect)
     if not example.db_path and not example.setup_sql:
         return Score(prediction, valid, em, "no_db")
-    gold = run_query(example, example.sql, timeout_s, gold=True)
+    gold = run_query(example, example.sql, timeout_s, gold=True, allow_writes=allow_writes)
     if gold.error is not None:
         return Score(prediction, valid, em, "gold_error", detail=gold.error)
     if not sql:
         return Score(prediction, valid, em, "no_sql")
-    pred = run_query(example, sql, timeout_s)
+    pred = run_query(example, sql, timeout_s, allow_writes=allow_writes)
     if pred.error is not None:
         return Score(prediction, valid, em, "pred_error", detail=pred.error)
     ordered = not gold.changed_state and is_ordered(example.sql, example.dialect)
