@@ -112,3 +112,11 @@ def test_schema_command(capsys, sample_db: Path) -> None:
     code, out, _ = run(capsys, "schema", "--db", str(sample_db), "--samples", "2")
     assert code == 0
     assert "-- e.g. title: 'Harbour Lights', 'Paper Boats'; genre: 'Folk', 'Pop'" in out
+
+
+def test_export_writes_a_merged_folder_once(capsys, tiny_model_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "merged"
+    code, said, _ = run(capsys, "export", str(out), "--model", str(tiny_model_dir))
+    assert code == 0 and said.startswith("wrote ") and (out / "config.json").exists()
+    code, _, err = run(capsys, "export", str(out), "--model", str(tiny_model_dir))
+    assert code == 2 and "not empty" in err

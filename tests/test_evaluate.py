@@ -158,6 +158,7 @@ def test_report_and_compare(tmp_path: Path, capsys) -> None:
         run = tmp_path / name
         run.mkdir()
         scores = [score(_prediction("SELECT 1", pred, meta={"db_id": "x"}))]
+        write_jsonl(run / "scores.jsonl", scores)
         report = write_report(run, scores, summarize(scores)).read_text()
         assert "| execution_accuracy |" in report
         assert (run / "error_types.png").stat().st_size > 0
@@ -167,4 +168,5 @@ def test_report_and_compare(tmp_path: Path, capsys) -> None:
     assert main(["compare", *runs]) == 0
     out = capsys.readouterr().out
     assert "| metric | base | tuned |" in out and "| execution_accuracy | 0.0% | 100.0% |" in out
+    assert "| same SQL as base | 100.0% | 0.0% |" in out
     assert main(["compare", str(tmp_path / "nope")]) == 2

@@ -94,6 +94,24 @@ def cmd_app(args: argparse.Namespace) -> int:
     return subprocess.call(command, env=env)
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    import shutil
+
+    from smolsql.convert import gguf_file, save_merged
+    from smolsql.models import resolve_model
+
+    spec = resolve_model(args.model)
+    out = Path(args.out)
+    if out.exists() and (out.is_file() or any(out.iterdir())):
+        raise SmolsqlError(f"{out} exists and is not empty; choose a new path")
+    if args.gguf:
+        shutil.copyfile(gguf_file(spec, args.gguf), out)
+    else:
+        save_merged(spec, out)
+    print(f"wrote {spec.name} to {out}")
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from smolsql.train.config import TrainConfig, resolve
     from smolsql.train.sft import train
@@ -246,6 +264,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="hub id, model folder or LoRA adapter folder")
     p.add_argument("--backend", default="auto", help="as for ask")
     p.set_defaults(func=cmd_app)
+
+    p = sub.add_parser("export", help="write the model in use, adapter merged: a folder or GGUF")
+    p.add_argument("out", help="a new folder (transformers format), or a file with --gguf")
+    p.add_argument("--model", help="hub id, model folder or LoRA adapter folder")
+    p.add_argument("--gguf", metavar="TYPE", help="write one GGUF file: q8_0, f16, f32, q4_k_m")
+    p.set_defaults(func=cmd_export)
 
     from smolsql.train.config import add_arguments
 

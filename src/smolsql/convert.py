@@ -115,6 +115,14 @@ def gguf_file(spec: ModelSpec, outtype: str = "q8_0") -> Path:
     return target
 
 
+def save_merged(spec: ModelSpec, folder: str | Path) -> Path:
+    """The model with its adapter merged in, as a plain transformers folder (for vLLM, TGI)."""
+    model = load_model(spec)
+    model.save_pretrained(folder)
+    load_tokenizer(spec).save_pretrained(folder)
+    return Path(folder)
+
+
 def _model_key(spec: ModelSpec) -> str:
     """Changes whenever the weights could: a new adapter file gives a new GGUF."""
     digest = hashlib.sha256(spec.base.encode())
@@ -129,10 +137,7 @@ def _convert(spec: ModelSpec, target: Path, outtype: str) -> None:
     script = converter_dir() / "convert_hf_to_gguf.py"
     print(f"smolsql: converting {spec.name} to GGUF ({outtype}) once", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="smolsql-merged-") as merged:
-        model = load_model(spec)  # the adapter merged into the weights
-        model.save_pretrained(merged)
-        load_tokenizer(spec).save_pretrained(merged)
-        del model
+        save_merged(spec, merged)
         partial = target.with_suffix(".part")
         command = [sys.executable, str(script), merged, "--outfile", str(partial),
                    "--outtype", outtype]  # fmt: skip

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from smolsql.errors import SmolsqlError
-from smolsql.records import Score
+from smolsql.records import Score, read_jsonl
 
 HEADLINE = (
     "n", "execution_accuracy", "syntax_valid", "exact_match", "gold_failed",
@@ -126,4 +126,25 @@ def compare_runs(runs: Sequence[Path]) -> str:
             raise SmolsqlError(f"no metrics in {run}: run `smolsql eval {run}` first") from None
     keys = [k for k in HEADLINE if any(k in s for s in summaries)]
     rows = [[k, *(_cell(k, s.get(k, "")) for s in summaries)] for k in keys]
-    return "\n".join(_table(["metric", *(Path(r).name for r in runs)], rows))
+    names = [Path(r).name for r in runs]
+    sqls = [_sql_by_example(Path(r)) for r in runs]
+    if len(runs) > 1 and all(sqls):
+        rows.append([f"same SQL as {names[0]}", *(_pct(_agreement(sqls[0], o)) for o in sqls)])
+    return "\n".join(_table(["metric", *names], rows))
+
+
+def _sql_by_example(run: Path) -> dict[tuple, str]:
+    """Each example's predicted SQL, from the run's scores.jsonl ({} when there is none)."""
+    path = (run if run.is_dir() else run.parent) / "scores.jsonl"
+    if not path.exists():
+        return {}
+    return {
+        (s.prediction.example.db_path, s.prediction.example.question, s.prediction.example.id):
+        s.prediction.sql for s in read_jsonl(path, Score)
+    }  # fmt: skip
+
+
+def _agreement(first: dict[tuple, str], other: dict[tuple, str]) -> float | str:
+    """The share of the examples both runs answered where they wrote identical SQL."""
+    shared = first.keys() & other.keys()
+    return sum(first[k] == other[k] for k in shared) / len(shared) if shared else "-"
