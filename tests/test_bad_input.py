@@ -145,6 +145,15 @@ def test_api_binary_body_and_wrong_types() -> None:
     assert binary.status_code == 422
     wrong = client.post("/v1/sql", json={"question": ["a"], "database": "sample"})
     assert wrong.status_code == 422 and "question" in wrong.json()["detail"]
+
+    def chunks():
+        yield b'{"question": "q", '
+        yield b'"database": "sample"}'
+
+    streamed = client.post(
+        "/v1/sql", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert streamed.status_code == 411
     for method, path in (("get", "/v1/sql"), ("delete", "/v1/query")):
         assert getattr(client, method)(path).status_code == 405
 

@@ -1,9 +1,9 @@
 """Generation with llama.cpp on a GGUF file: the fast path on a CPU.
 
-Batch-1 decoding reads every weight once per token, so a smaller file is a
-faster model: Q8_0 is a quarter of fp32. Each question's prompt starts with its
-schema (see `smolsql.prompt`); the state after that prefix is kept per schema,
-so a question about a database seen before only computes its own tokens.
+One question is decoded at a time, greedily, token by token; Q8_0 is the default
+type (see the README's measurements for the others). Each question's prompt starts
+with its schema (see `smolsql.prompt`); the state after that prefix is kept per
+schema, so a question about a database seen before only computes its own tokens.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class LlamaCppBackend:
         self.name = name or Path(model_path).stem
         self.options = options or GenerationOptions()
         self.prefix_cache = prefix_cache
-        self._states: OrderedDict[str, Any] = OrderedDict()
+        self._states: OrderedDict[str, bytes] = OrderedDict()
         self.stop_ids = {self.llm.token_eos(), *self._tokens(END_OF_TURN)}
         self.prefix_hits = 0
         self.lookahead = lookahead

@@ -72,6 +72,8 @@ def create_app(service: Service) -> FastAPI:
     @app.middleware("http")
     async def limit_body(request: Request, call_next):
         length = request.headers.get("content-length")
+        if request.method == "POST" and length is None:
+            return _error(411, "send the body with a Content-Length")  # no unbounded streams
         if length and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
             return _error(413, f"request body over {MAX_BODY_BYTES // 1024} KB")
         return await call_next(request)
