@@ -3,8 +3,9 @@
 Variants, each in a fresh process so cold start and peak RSS are its own:
   pipeline       the original project's way: a transformers `pipeline` call per question
   transformers   smolsql's transformers backend, one question at a time
-  llamacpp       the llama.cpp backend on the GGUF (Q8_0 unless --gguf-type), no prefix cache
+  llamacpp       the llama.cpp backend on the GGUF (F16 unless --gguf-type), no prefix cache
   llamacpp+cache the same with the schema prefix cache (questions on one database share it)
+  NAME@TYPE      a llama.cpp variant on another GGUF type, e.g. llamacpp+cache@f16
 Then batch throughput for evaluation: all questions in one `generate` call.
 
 Questions are the first --n of Spider dev, in file order (grouped by database, as a person
@@ -67,8 +68,9 @@ def make_generate(variant: str, max_new_tokens: int, gguf_type: str):
     else:
         from smolsql.backends.llamacpp import LlamaCppBackend
 
-        backend = LlamaCppBackend.from_spec(spec, options, gguf_type)
-        if variant == "llamacpp":
+        name, _, outtype = variant.partition("@")
+        backend = LlamaCppBackend.from_spec(spec, options, outtype or gguf_type)
+        if name == "llamacpp":
             backend.prefix_cache = 0
     return backend.generate, backend.count_tokens
 
@@ -86,13 +88,15 @@ def worker(variant: str, n: int, max_new_tokens: int, gguf_type: str, batch: boo
         generate(prompts)
         result["batch_questions_per_s"] = round(n / (time.perf_counter() - start), 3)
     else:
-        latencies, tokens = [], 0
+        latencies, tokens, completions = [], 0, []
         for prompt in prompts:
             start = time.perf_counter()
             (completion,) = generate([prompt])
             latencies.append(time.perf_counter() - start)
             tokens += count(completion) + 1  # + the end-of-turn token
+            completions.append(completion.strip())
         result |= {
+            "completions": completions,
             "p50_s": round(statistics.median(latencies), 3),
             "p95_s": round(statistics.quantiles(latencies, n=20)[-1], 3),
             "tokens_per_s": round(tokens / sum(latencies), 1),
@@ -111,15 +115,20 @@ def run_child(variant: str, args: argparse.Namespace, batch: bool = False) -> di
 
 
 def table(rows: list[dict]) -> str:
+    """One line per variant; speed-up against the first, same output against transformers."""
     base = rows[0]
+    reference = next((r for r in rows if r["variant"] == "transformers"), base)["completions"]
     lines = [
-        "| variant | p50 s | p95 s | tokens/s | cold start s | peak RSS MB | p50 speed-up |",
-        "|---|---|---|---|---|---|---|",
+        "| variant | p50 s | p95 s | tokens/s | cold start s | peak RSS MB | p50 speed-up "
+        "| same output as transformers |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
+        same = sum(a == b for a, b in zip(r["completions"], reference, strict=True))
         lines.append(
             f"| {r['variant']} | {r['p50_s']} | {r['p95_s']} | {r['tokens_per_s']} | "
-            f"{r['cold_start_s']} | {r['peak_rss_mb']} | {base['p50_s'] / r['p50_s']:.1f}x |"
+            f"{r['cold_start_s']} | {r['peak_rss_mb']} | {base['p50_s'] / r['p50_s']:.1f}x "
+            f"| {same}/{len(reference)} |"
         )
     return "\n".join(lines)
 
@@ -129,7 +138,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100, help="questions from Spider dev")
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--max-new-tokens", type=int, default=128)
-    parser.add_argument("--gguf-type", default="q8_0")
+    parser.add_argument("--gguf-type", default="f16", help="for llama.cpp variants without @TYPE")
     parser.add_argument("--out", help="also write the results as JSON")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--child-out", help=argparse.SUPPRESS)
@@ -145,7 +154,7 @@ def main() -> None:
     throughput = {
         v: run_child(v, args, batch=True)["batch_questions_per_s"]
         for v in variants
-        if v in ("transformers", "llamacpp+cache")
+        if v in ("transformers", "llamacpp+cache")  # evaluation's two candidates
     }
     print(table(rows))
     for variant, qps in throughput.items():

@@ -21,15 +21,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-QUESTIONS = (
-    "How many artists are there?",
-    "Which albums were released after 2010?",
-    "What is the average album price per genre?",
-    "Which customers live in Lisbon?",
-    "How many albums has each artist released?",
-    "List the names of all customers.",
-    "What is the most expensive album?",
-)
+from smolsql.sample import QUESTIONS
 
 
 def free_port() -> int:

@@ -95,7 +95,7 @@ def _extract_converter(archive: Path, folder: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def gguf_file(spec: ModelSpec, outtype: str = "q8_0") -> Path:
+def gguf_file(spec: ModelSpec, outtype: str = "f16") -> Path:
     """The cached GGUF of `spec` in `outtype`, converting it the first time."""
     if outtype not in GGUF_TYPES:
         raise SmolsqlError(f"unknown GGUF type {outtype!r}; choose from {', '.join(GGUF_TYPES)}")
