@@ -10,6 +10,7 @@ from smolsql.ask import ask
 from smolsql.backends import GenerationOptions, load_backend
 from smolsql.db import open_database
 from smolsql.guard import check_sql
+from smolsql.schema import render_schema
 
 
 @pytest.mark.slow
@@ -21,3 +22,20 @@ def test_default_model_answers_on_the_fixture_database(sample_db: Path) -> None:
     assert answer.sql, f"no SQL in {answer.prediction.raw!r}"
     check_sql(answer.sql)  # one read-only statement that parses
     assert "artist" in answer.sql.lower()
+
+
+@pytest.mark.slow
+def test_llamacpp_writes_what_transformers_writes(sample_db: Path) -> None:
+    """F16 GGUF against fp32 transformers on the sample questions: the same greedy SQL."""
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (smolsql[fast])")
+    from smolsql.predict import example_prompt
+    from smolsql.records import Example
+    from smolsql.sample import QUESTIONS
+
+    options = GenerationOptions(max_new_tokens=64, batch_size=1)
+    with open_database(sample_db) as db:
+        schema = render_schema(db.schema()).text
+    prompts = [example_prompt(Example(q, schema)) for q in QUESTIONS]
+    fast = load_backend(None, "llamacpp", options).generate(prompts)
+    reference = load_backend(None, "transformers", options).generate(prompts)
+    assert [f.strip() for f in fast] == [r.strip() for r in reference]
