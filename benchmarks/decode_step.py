@@ -1,0 +1,74 @@
+"""What one llama.cpp decode step costs, and whether prompt-lookup drafts pay for themselves.
+
+Part 1: milliseconds to decode a batch of 1, 2, 4 and 8 tokens after a Spider prompt, per GGUF
+type (verifying k draft tokens costs one decode of k + 1). Part 2: mean seconds per question
+over every 16th Spider dev question with `lookahead` 0, 2, 3 and 4 draft tokens, the share of
+drafts kept, and how many outputs differ from plain greedy decoding.
+Run: .venv/bin/python benchmarks/decode_step.py [--types f16,q8_0,q4_k_m] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from smolsql.backends import GenerationOptions
+from smolsql.backends.llamacpp import LlamaCppBackend
+from smolsql.convert import gguf_file
+from smolsql.datasets import load_spider
+from smolsql.models import resolve_model
+from smolsql.predict import example_prompt
+
+DEV = "../shared/data/spider/dev.json"
+
+
+def step_ms(backend: LlamaCppBackend, prompt: str, size: int, repeats: int = 20) -> float:
+    llm = backend.llm
+    llm.reset()
+    llm.eval(backend._tokens(prompt))
+    n_past = llm.n_tokens
+    start = time.perf_counter()
+    for _ in range(repeats):
+        llm._batch.set_batch(batch=[100] * size, n_past=n_past, logits_all=True)
+        llm._ctx.decode(llm._batch)
+        llm._ctx.kv_cache_seq_rm(-1, n_past, -1)
+    return (time.perf_counter() - start) / repeats * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--types", default="f16,q8_0,q4_k_m")
+    parser.add_argument("--out", help="also write the figures as JSON")
+    args = parser.parse_args()
+    spec = resolve_model(None)
+    prompts = [example_prompt(e) for e in load_spider(DEV)[::16]]
+    options = GenerationOptions(max_new_tokens=128)
+    report: dict = {"step_ms": {}, "lookahead": []}
+    for outtype in args.types.split(","):
+        backend = LlamaCppBackend(gguf_file(spec, outtype), options=options)
+        report["step_ms"][outtype] = {k: round(step_ms(backend, prompts[0], k), 1)
+                                      for k in (1, 2, 4, 8)}  # fmt: skip
+        print(f"{outtype}: ms per decode of 1/2/4/8 tokens: {report['step_ms'][outtype]}")
+    backend = LlamaCppBackend(gguf_file(spec, args.types.split(",")[0]), options=options)
+    backend.generate(prompts[:1])
+    plain: list[str] = []
+    for lookahead in (0, 2, 3, 4):
+        backend.lookahead, backend.drafted, backend.accepted = lookahead, 0, 0
+        start = time.perf_counter()
+        outputs = [backend.generate([p])[0] for p in prompts]
+        seconds = (time.perf_counter() - start) / len(prompts)
+        plain = plain or outputs
+        changed = sum(a != b for a, b in zip(outputs, plain, strict=True))
+        row = {"lookahead": lookahead, "s_per_question": round(seconds, 3),
+               "drafts_kept": round(backend.accepted / max(backend.drafted, 1), 2),
+               "outputs_changed": changed}  # fmt: skip
+        report["lookahead"].append(row)
+        print(row)
+    if args.out:
+        Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
