@@ -3,7 +3,7 @@
 Part 1: milliseconds to decode a batch of 1, 2, 4 and 8 tokens after a Spider prompt, per GGUF
 type (verifying k draft tokens costs one decode of k + 1). Part 2: mean seconds per question
 over every 16th Spider dev question with `lookahead` 0, 2, 3 and 4 draft tokens, the share of
-drafts kept, and how many outputs differ from plain greedy decoding.
+drafts kept, how many outputs differ from plain greedy decoding, and the mean answer length.
 Run: .venv/bin/python benchmarks/decode_step.py [--types f16,q8_0,q4_k_m] [--out FILE]
 """
 
@@ -61,9 +61,10 @@ def main() -> None:
         seconds = (time.perf_counter() - start) / len(prompts)
         plain = plain or outputs
         changed = sum(a != b for a, b in zip(outputs, plain, strict=True))
+        mean_tokens = sum(backend.count_tokens(o) for o in outputs) / len(outputs)
         row = {"lookahead": lookahead, "s_per_question": round(seconds, 3),
                "drafts_kept": round(backend.accepted / max(backend.drafted, 1), 2),
-               "outputs_changed": changed}  # fmt: skip
+               "outputs_changed": changed, "mean_tokens": round(mean_tokens, 1)}  # fmt: skip
         report["lookahead"].append(row)
         print(row)
     if args.out:
