@@ -113,3 +113,12 @@ def test_lookup(context: list[int], k: int, expected: list[int]) -> None:
     from smolsql.backends.llamacpp import _lookup
 
     assert _lookup(context, k) == expected
+
+
+def test_a_quantized_type_is_made_from_f16_in_one_go(tiny_gguf: Path, tiny_model_dir, monkeypatch):
+    """q4_k_m needs the F16 file first; making both from nothing must not wait on itself."""
+    monkeypatch.setenv("SMOLSQL_LLAMA_CPP_DIR", str(converter_dir()))
+    monkeypatch.setenv("SMOLSQL_CACHE", str(tiny_gguf.parents[3] / "fresh-cache"))
+    path = gguf_file(resolve_model(str(tiny_model_dir)), "q5_k_m")
+    assert path.name == "model-q5_k_m.gguf" and path.with_name("model-f16.gguf").exists()
+    assert len(LlamaCppBackend(path, options=OPTIONS).generate(PROMPTS[:1])) == 1  # it loads

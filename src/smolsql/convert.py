@@ -105,11 +105,12 @@ def gguf_file(spec: ModelSpec, outtype: str = "f16") -> Path:
         return target
     from filelock import FileLock
 
+    source = gguf_file(spec, "f16") if outtype in QUANTIZED_TYPES else None  # before the lock
     with FileLock(str(_mkdir(folder) / ".lock")):
         if target.exists():
             return target
-        if outtype in QUANTIZED_TYPES:
-            _quantize(gguf_file(spec, "f16"), target, QUANTIZED_TYPES[outtype])
+        if source is not None:
+            _quantize(source, target, QUANTIZED_TYPES[outtype])
         else:
             _convert(spec, target, outtype)
     return target
