@@ -79,7 +79,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_app(args: argparse.Namespace) -> int:
     import os
-    import subprocess
 
     import smolsql.serve
 
@@ -91,7 +90,9 @@ def cmd_app(args: argparse.Namespace) -> int:
                "--server.address", args.host, "--server.port", str(args.port),
                "--server.headless", "true", "--browser.gatherUsageStats", "false",
                "--client.toolbarMode", "minimal"]  # fmt: skip
-    return subprocess.call(command, env=env)
+    # Become the Streamlit server (no child process left behind when this one is stopped).
+    os.execve(sys.executable, command, env)
+    return 0  # not reached
 
 
 def cmd_export(args: argparse.Namespace) -> int:
