@@ -27,7 +27,10 @@ EXAMPLES = [
 def tiny(tiny_model_dir: Path):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from smolsql.train.attention import use_segment_attention
+
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, attn_implementation="sdpa")
+    use_segment_attention(model)
     return model.eval(), AutoTokenizer.from_pretrained(tiny_model_dir)
 
 
@@ -60,6 +63,72 @@ def test_packed_loss_equals_unpacked_loss(tiny) -> None:
         len(tokenizer(example_prompt(e) + build_completion(e.sql))["input_ids"]) for e in EXAMPLES
     )
     assert tokens_packed < tokens_unpacked
+
+
+def test_packed_gradients_equal_unpacked_gradients(tiny) -> None:
+    """Segment attention's backward too: the optimizer sees the same update as unpacked."""
+    import torch
+
+    model, tokenizer = tiny
+    packed, _ = pack_by_prefix(EXAMPLES, tokenizer, max_length=2048, seed=1)
+    model.zero_grad()
+    completion_loss(model, collate([p.__dict__ for p in packed], tokenizer.pad_token_id),
+                    reduction="sum").backward()  # fmt: skip
+    packed_grads = {n: p.grad.clone() for n, p in model.named_parameters()}
+    model.zero_grad()
+    for e in EXAMPLES:
+        prompt = tokenizer(example_prompt(e), add_special_tokens=False)["input_ids"]
+        answer = tokenizer(build_completion(e.sql), add_special_tokens=False)["input_ids"]
+        labels = torch.tensor([[IGNORE] * len(prompt) + answer])
+        model(input_ids=torch.tensor([prompt + answer]), labels=labels).loss.mul(
+            len(answer)
+        ).backward()
+    for name, param in model.named_parameters():
+        assert torch.allclose(packed_grads[name], param.grad, rtol=1e-3, atol=1e-6), name
+    model.zero_grad()
+
+
+@pytest.mark.parametrize(
+    ("segment_ids", "prefix", "spans"),
+    [
+        ([0, 0, 1, 1, 1, 2, -1], 2, [[2, 3, 4], [5]]),
+        ([0, 0, 0, 1, 2, 2], 3, [[3], [4, 5]]),
+        ([0, 0, -1, -1], 2, []),
+    ],
+)
+def test_layout_finds_each_segment(segment_ids, prefix, spans) -> None:
+    import torch
+
+    from smolsql.train.attention import layouts
+
+    (layout,) = layouts(torch.tensor([segment_ids]))
+    assert layout.prefix == prefix and layout.length == len(segment_ids)
+    found = [row[ok].tolist() for row, ok in zip(layout.index, layout.valid, strict=True)]
+    assert found == spans
+
+
+def test_without_a_layout_it_is_plain_attention(tiny, tiny_model_dir: Path) -> None:
+    """The trained model object still generates normally (no layout passed)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    model, tokenizer = tiny
+    plain = AutoModelForCausalLM.from_pretrained(tiny_model_dir, attn_implementation="sdpa")
+    ids = torch.tensor([tokenizer(example_prompt(EXAMPLES[0]))["input_ids"]])
+    with torch.no_grad():
+        assert torch.allclose(model(input_ids=ids).logits, plain(input_ids=ids).logits, atol=1e-5)
+
+
+def test_packed_loss_needs_segment_attention(tiny, tiny_model_dir: Path) -> None:
+    from transformers import AutoModelForCausalLM
+
+    from smolsql.errors import SmolsqlError
+
+    _, tokenizer = tiny
+    plain = AutoModelForCausalLM.from_pretrained(tiny_model_dir, attn_implementation="sdpa")
+    packed, _ = pack_by_prefix(EXAMPLES, tokenizer, max_length=2048)
+    with pytest.raises(SmolsqlError, match="segment attention"):
+        completion_loss(plain, collate([packed[0].__dict__], tokenizer.pad_token_id))
 
 
 def test_labels_cover_only_the_sql_and_the_end_of_turn(tiny) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from smolsql.prompt import END_OF_TURN, build_completion, build_prompt, prompt_prefix
-from smolsql.sqltext import extract_sql, parses, pretty_sql
+from smolsql.sqltext import extract_sql, parses, pretty_sql, tidy_sql
 
 EXTRACT_CASES = [
     ("SELECT count(*) FROM singer<|im_end|>", "SELECT count(*) FROM singer"),
@@ -59,3 +59,24 @@ def test_prompt_puts_schema_first_so_questions_share_a_prefix() -> None:
 
 def test_completion_ends_with_the_end_of_turn_marker() -> None:
     assert build_completion(" SELECT 1; ") == "SELECT 1" + END_OF_TURN
+
+
+TIDY_CASES = [
+    ("SELECT name ,  age FROM head WHERE age  >  56", "SELECT name, age FROM head WHERE age > 56"),
+    ("SELECT count(*) FROM t", "SELECT count(*) FROM t"),
+    ("SELECT max( age ) ,\n  min(age)\nFROM t", "SELECT max(age), min(age) FROM t"),
+    ("SELECT a FROM t WHERE b  =  'x  ,  y'", "SELECT a FROM t WHERE b = 'x  ,  y'"),
+    (
+        'SELECT "my  col" FROM t AS T1 JOIN u AS T2 ON T1.id  =  T2.id',
+        'SELECT "my  col" FROM t AS T1 JOIN u AS T2 ON T1.id = T2.id',
+    ),
+    ("SELECT a  -  -1 FROM t", "SELECT a - -1 FROM t"),
+    ("SELECT a  -- why\nFROM t", "SELECT a  -- why\nFROM t"),  # comments: left alone
+    ("SELECT 'unterminated", "SELECT 'unterminated"),
+    ("", ""),
+]
+
+
+@pytest.mark.parametrize(("sql", "expected"), TIDY_CASES)
+def test_tidy_sql(sql: str, expected: str) -> None:
+    assert tidy_sql(sql) == expected

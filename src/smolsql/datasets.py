@@ -16,6 +16,7 @@ from smolsql.db import open_database
 from smolsql.errors import SmolsqlError
 from smolsql.records import Example, read_jsonl
 from smolsql.schema import parse_ddl, render_schema
+from smolsql.sqltext import tidy_sql
 
 GRETEL = "gretelai/synthetic_text_to_sql"
 
@@ -24,6 +25,7 @@ def load_spider(path: str | Path, samples: int = 0, limit: int | None = None) ->
     """A Spider-format questions file (or its folder: dev.json), databases beside it.
 
     Each database's schema is read from the SQLite file once and shared by its questions.
+    The gold SQL is tidied (`tidy_sql`): the same statement without Spider's odd spacing.
     """
     path = Path(path)
     if path.is_dir():
@@ -49,7 +51,7 @@ def load_spider(path: str | Path, samples: int = 0, limit: int | None = None) ->
             Example(
                 question=item["question"],
                 schema=schemas[db_id],
-                sql=item["query"],
+                sql=tidy_sql(item["query"]),
                 db_path=str(db_path),
                 dialect="sqlite",
                 id=f"{path.stem}-{i}",

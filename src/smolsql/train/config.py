@@ -31,7 +31,7 @@ class TrainConfig:
     lora: bool = _f(True, "train a LoRA adapter (False: full fine-tuning)")
     lora_r: int = _f(16, "LoRA rank")
     lora_alpha: int = _f(32, "LoRA alpha")
-    lora_dropout: float = _f(0.05, "LoRA dropout")
+    lora_dropout: float = _f(0.0, "LoRA dropout (draws a random mask per input: slow on CPU)")
     lora_target_modules: str = _f("all-linear", "modules LoRA adapts")
     num_train_epochs: float = _f(1.0, "epochs (ignored when max_steps > 0)")
     max_steps: int = _f(-1, "optimizer steps; -1 for num_train_epochs")

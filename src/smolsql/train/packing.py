@@ -2,8 +2,8 @@
 
 Spider has ~50 questions per database and the schema is ~85% of each prompt's
 tokens. A packed sequence holds the schema prefix once, then question/SQL
-segments; a block attention mask lets each segment see only the prefix and
-itself, and position ids restart after the prefix, so every segment is
+segments; each segment attends only to the prefix and itself (`attention.py`),
+and position ids restart after the prefix, so every segment is
 computed exactly as if it followed the prefix alone. Same loss, about 6x
 fewer tokens per epoch. Logits are computed only where loss is taken.
 """
@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from smolsql.errors import SmolsqlError
 from smolsql.predict import example_prompt
 from smolsql.prompt import build_completion, prompt_prefix
 from smolsql.records import Example
@@ -81,27 +82,8 @@ def _start(prefix_ids: list[int]) -> tuple[list[int], list[int], list[int], list
     return list(prefix_ids), [IGNORE] * n, list(range(n)), [0] * n
 
 
-def block_mask(segment_ids: Any) -> Any:
-    """(batch, 1, L, L) float mask: causal, and a segment sees only the prefix and itself.
-
-    Padding is segment -1 and sees only itself (a row with no allowed key would be NaN).
-    """
-    import torch
-
-    seg = segment_ids
-    length = seg.shape[1]
-    causal = torch.ones(length, length, dtype=torch.bool, device=seg.device).tril()
-    q, k = seg[:, :, None], seg[:, None, :]
-    allowed = causal & ((k == 0) | (k == q)) & (q >= 0) & (k >= 0)
-    eye = torch.eye(length, dtype=torch.bool, device=seg.device)
-    allowed = allowed | (eye & (q < 0))
-    mask = torch.zeros(allowed.shape, dtype=torch.float32, device=seg.device)
-    mask.masked_fill_(~allowed, torch.finfo(torch.float32).min)
-    return mask[:, None]
-
-
 def collate(batch: Sequence[dict[str, list[int]]], pad_id: int) -> dict[str, Any]:
-    """Pad packed sequences into tensors with the block mask."""
+    """Pad packed sequences into tensors; padding is segment -1."""
     import torch
 
     width = max(len(b["input_ids"]) for b in batch)
@@ -109,26 +91,33 @@ def collate(batch: Sequence[dict[str, list[int]]], pad_id: int) -> dict[str, Any
     def pad(key: str, value: int) -> Any:
         return torch.tensor([b[key] + [value] * (width - len(b[key])) for b in batch])
 
-    segment_ids = pad("segment_ids", -1)
     return {
         "input_ids": pad("input_ids", pad_id),
         "labels": pad("labels", IGNORE),
         "position_ids": pad("position_ids", 0),
-        "attention_mask": block_mask(segment_ids),
+        "segment_ids": pad("segment_ids", -1),
     }
 
 
 def completion_loss(model: Any, inputs: dict[str, Any], reduction: str = "mean") -> Any:
-    """Cross-entropy on labelled tokens, computing logits only at the positions that need them."""
+    """Cross-entropy on labelled tokens, computing logits only at the positions that need them.
+
+    The model must use segment attention (`attention.use_segment_attention`): any other
+    attention would let segments see each other.
+    """
     import torch.nn.functional as F
 
+    from smolsql.train.attention import NAME, layouts
+
+    if model.config._attn_implementation != NAME:
+        raise SmolsqlError("packed sequences need segment attention: use_segment_attention(model)")
     labels = inputs["labels"]
     keep = labels.new_zeros(labels.shape, dtype=bool)
     keep[:, :-1] = labels[:, 1:] != IGNORE
     outputs = model(
         input_ids=inputs["input_ids"],
-        attention_mask=inputs["attention_mask"],
         position_ids=inputs["position_ids"],
+        segment_layouts=layouts(inputs["segment_ids"]),
         logits_to_keep=keep,
         use_cache=False,
     )

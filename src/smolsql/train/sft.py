@@ -103,6 +103,7 @@ def training_arguments(config: TrainConfig, has_eval: bool, **extra: Any) -> dic
         "remove_unused_columns": False,
         "dataloader_num_workers": 0,
         "dataloader_pin_memory": torch.cuda.is_available(),
+        "include_num_input_tokens_seen": "non_padding",  # tokens/s in the logs and summary
         **extra,
     }
 
@@ -121,6 +122,7 @@ def _packed_trainer(config, model, tokenizer, train, held_out, callbacks) -> Any
     from datasets import Dataset
     from transformers import Trainer, TrainingArguments
 
+    from smolsql.train.attention import use_segment_attention
     from smolsql.train.packing import collate, completion_loss, pack_by_prefix
 
     class PackedTrainer(Trainer):
@@ -137,6 +139,7 @@ def _packed_trainer(config, model, tokenizer, train, held_out, callbacks) -> Any
             print(f"smolsql train: {skipped} examples longer than max_length were left out")
         return Dataset.from_list([p.__dict__ for p in packed])
 
+    use_segment_attention(model)
     args = TrainingArguments(**training_arguments(config, bool(held_out)))
     return PackedTrainer(
         model=model,
@@ -192,8 +195,13 @@ def train(config: TrainConfig) -> Path:
     tokenizer.save_pretrained(str(final))
     if config.lora:
         finalize_adapter(final, config.model, config.adapter_dtype)
-    summary = {"wall_time_s": round(time.time() - start, 1), "examples": len(train_set),
-               "global_step": trainer.state.global_step}  # fmt: skip
+    seconds = time.time() - start
+    tokens = trainer.state.num_input_tokens_seen
+    epochs = trainer.state.epoch or 0
+    summary = {"wall_time_s": round(seconds, 1), "examples": len(train_set),
+               "global_step": trainer.state.global_step, "tokens": tokens,
+               "tokens_per_s": round(tokens / seconds, 1),
+               "examples_per_s": round(len(train_set) * epochs / seconds, 2)}  # fmt: skip
     (out / "train_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return final
 

@@ -1,0 +1,128 @@
+"""Segment attention: the block attention of prefix packing, without computing what it masks.
+
+A packed sequence is [prefix | segment 1 | ... | segment n | padding]. Passing the
+block mask (`packing.block_mask`) to a stock kernel is correct, but the kernel still
+computes all L x L scores; at L=2048 with ~25 segments of ~70 tokens most of them
+are masked out, and attention took 38% of a training step on the 2-core CPU. Here the
+prefix attends causally to itself, then all segments run as one batch: each segment's
+queries against the prefix keys and its own keys. That is P^2/2 + n*s*(P+s) scores
+instead of L^2, through the same scaled-dot-product kernel (and its backward).
+
+Used by prefix-packed training on every device; when a call carries no layout (say,
+generating with the trained model object) it is plain sdpa attention.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+NAME = "smolsql_segments"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where one row's segments are: prefix length, and each segment's token positions."""
+
+    prefix: int
+    index: Any  # (n, s) long: position of each segment token, padded with 0
+    valid: Any  # (n, s) bool: False where `index` is padding
+    length: int  # the row's full length, padding included
+
+
+def layouts(segment_ids: Any) -> list[Layout]:
+    """One layout per row of a (batch, length) segment-id tensor (0 prefix, -1 padding)."""
+    import torch
+
+    rows = []
+    for seg in segment_ids.tolist():
+        prefix = seg.count(0)
+        spans: list[tuple[int, int]] = []
+        for pos in range(prefix, len(seg)):
+            if seg[pos] < 0:
+                break
+            if pos == prefix or seg[pos] != seg[pos - 1]:
+                spans.append((pos, pos))
+            spans[-1] = (spans[-1][0], pos + 1)
+        width = max((end - start for start, end in spans), default=0)
+        index = torch.zeros(len(spans), width, dtype=torch.long)
+        valid = torch.zeros(len(spans), width, dtype=torch.bool)
+        for i, (start, end) in enumerate(spans):
+            index[i, : end - start] = torch.arange(start, end)
+            valid[i, : end - start] = True
+        device = segment_ids.device
+        rows.append(Layout(prefix, index.to(device), valid.to(device), len(seg)))
+    return rows
+
+
+def segment_attention(
+    module: Any,
+    query: Any,
+    key: Any,
+    value: Any,
+    attention_mask: Any,
+    dropout: float = 0.0,
+    scaling: float | None = None,
+    segment_layouts: list[Layout] | None = None,
+    **kwargs: Any,
+) -> tuple[Any, None]:
+    """transformers attention function; returns (batch, length, heads, head_dim) like sdpa's."""
+    from transformers.integrations.sdpa_attention import repeat_kv, sdpa_attention_forward
+
+    if segment_layouts is None:
+        return sdpa_attention_forward(
+            module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, **kwargs
+        )
+    import torch
+
+    groups = getattr(module, "num_key_value_groups", 1)
+    key, value = repeat_kv(key, groups), repeat_kv(value, groups)
+    rows = [
+        _row(query[b], key[b], value[b], layout, dropout, scaling)
+        for b, layout in enumerate(segment_layouts)
+    ]
+    return torch.stack(rows).transpose(1, 2).contiguous(), None
+
+
+def _row(q: Any, k: Any, v: Any, layout: Layout, dropout: float, scale: float | None) -> Any:
+    """(heads, length, dim) output of one packed row."""
+    import torch
+    import torch.nn.functional as F
+
+    p = layout.prefix
+    parts = [
+        F.scaled_dot_product_attention(
+            q[:, :p], k[:, :p], v[:, :p], dropout_p=dropout, is_causal=True, scale=scale
+        )
+    ]
+    n, s = layout.index.shape
+    if n:
+        heads, dim = q.shape[0], q.shape[-1]
+
+        def gather(t: Any) -> Any:  # (heads, L, dim) -> (n, heads, s, dim)
+            return t[:, layout.index].permute(1, 0, 2, 3)
+
+        k_seg = torch.cat([k[:, :p].expand(n, heads, p, dim), gather(k)], dim=2)
+        v_seg = torch.cat([v[:, :p].expand(n, heads, p, dim), gather(v)], dim=2)
+        causal = torch.ones(s, s, dtype=torch.bool, device=q.device).tril()
+        own = causal & layout.valid[:, None, :]  # (n, s, s): earlier tokens of the same segment
+        prefix = torch.ones(n, s, p, dtype=torch.bool, device=q.device)
+        mask = torch.cat([prefix, own], dim=2)[:, None]
+        out = F.scaled_dot_product_attention(
+            gather(q), k_seg, v_seg, attn_mask=mask, dropout_p=dropout, scale=scale
+        )
+        parts.append(out.permute(1, 0, 2, 3)[:, layout.valid])  # (heads, tokens, dim)
+    used = sum(part.shape[1] for part in parts)
+    if used < layout.length:  # padding: zeros, it carries no loss
+        parts.append(q.new_zeros(q.shape[0], layout.length - used, q.shape[-1]))
+    return torch.cat(parts, dim=1)
+
+
+def use_segment_attention(model: Any) -> None:
+    """Register the attention function and switch the model (and its wrappers) to it."""
+    from transformers import AttentionInterface
+    from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
+
+    AttentionInterface.register(NAME, segment_attention)
+    AttentionMaskInterface.register(NAME, sdpa_mask)
+    model.config._attn_implementation = NAME
