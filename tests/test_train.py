@@ -82,6 +82,13 @@ def test_train_writes_adapter_and_resume_continues(
     ] == str(tiny_model_dir)
     assert (run / "loss.png").exists() and (run / "config.yaml").exists()
     assert (run / "checkpoint-2").is_dir()
+    config = _config(tiny_model_dir, spider_dir, run)
+    model, tokenizer = load_for_training(config)
+    packed = build_trainer(config, model, tokenizer, *split_examples(config)).train_dataset
+    summary = json.loads((run / "train_summary.json").read_text())
+    assert summary["global_step"] == 2
+    lengths = [len(ids) for ids in packed["input_ids"]]
+    assert summary["tokens"] in {a + b for a in lengths for b in lengths}  # 2 sequences, no pads
     (run / "metrics.jsonl").unlink()
     train(_config(tiny_model_dir, spider_dir, run, max_steps=4, resume_from_checkpoint="last"))
     steps = [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()]

@@ -4,9 +4,10 @@ A packed sequence is [prefix | segment 1 | ... | segment n | padding]. Passing t
 block mask (`packing.block_mask`) to a stock kernel is correct, but the kernel still
 computes all L x L scores; at L=2048 with ~25 segments of ~70 tokens most of them
 are masked out, and attention took 38% of a training step on the 2-core CPU. Here the
-prefix attends causally to itself, then all segments run as one batch: each segment's
-queries against the prefix keys and its own keys. That is P^2/2 + n*s*(P+s) scores
-instead of L^2, through the same scaled-dot-product kernel (and its backward).
+prefix attends causally to itself (the flash kernel), then every segment token is
+scored against the prefix keys (one matmul) and against its own segment's keys (a
+small batched matmul), with one softmax over both: P^2/2 + T*(P+s) scores instead
+of L^2, for T segment tokens and segments of at most s tokens.
 
 Used by prefix-packed training on every device; when a call carries no layout (say,
 generating with the trained model object) it is plain sdpa attention.
@@ -85,34 +86,41 @@ def segment_attention(
 
 
 def _row(q: Any, k: Any, v: Any, layout: Layout, dropout: float, scale: float | None) -> Any:
-    """(heads, length, dim) output of one packed row."""
+    """(heads, length, dim) output of one packed row.
+
+    Segment tokens' scores against the prefix are one matmul with the prefix keys as
+    they are (no copy per segment); scores within a segment are a small batched
+    matmul; one softmax over both. Saved for backward: (heads, tokens, prefix + s).
+    """
     import torch
     import torch.nn.functional as F
 
     p = layout.prefix
-    parts = [
-        F.scaled_dot_product_attention(
-            q[:, :p], k[:, :p], v[:, :p], dropout_p=dropout, is_causal=True, scale=scale
-        )
-    ]
+    prefix_out = F.scaled_dot_product_attention(  # 4-D: CPU's flash kernel takes no 3-D input
+        q[None, :, :p], k[None, :, :p], v[None, :, :p], dropout_p=dropout, is_causal=True,
+        scale=scale,
+    )  # fmt: skip
+    parts = [prefix_out[0]]
     n, s = layout.index.shape
-    if n:
-        heads, dim = q.shape[0], q.shape[-1]
-
-        def gather(t: Any) -> Any:  # (heads, L, dim) -> (n, heads, s, dim)
-            return t[:, layout.index].permute(1, 0, 2, 3)
-
-        k_seg = torch.cat([k[:, :p].expand(n, heads, p, dim), gather(k)], dim=2)
-        v_seg = torch.cat([v[:, :p].expand(n, heads, p, dim), gather(v)], dim=2)
+    tokens = int(layout.valid.sum())
+    if tokens:
+        scale = scale if scale is not None else q.shape[-1] ** -0.5
+        q_seg = q[:, p : p + tokens] * scale  # segments follow the prefix, in order
+        to_prefix = q_seg @ k[:, :p].transpose(1, 2)  # (heads, tokens, p)
+        own_k, own_v = k[:, layout.index], v[:, layout.index]  # (heads, n, s, dim)
+        padded_q = q_seg.new_zeros(q.shape[0], n, s, q.shape[-1])
+        padded_q[:, layout.valid] = q_seg
         causal = torch.ones(s, s, dtype=torch.bool, device=q.device).tril()
-        own = causal & layout.valid[:, None, :]  # (n, s, s): earlier tokens of the same segment
-        prefix = torch.ones(n, s, p, dtype=torch.bool, device=q.device)
-        mask = torch.cat([prefix, own], dim=2)[:, None]
-        out = F.scaled_dot_product_attention(
-            gather(q), k_seg, v_seg, attn_mask=mask, dropout_p=dropout, scale=scale
-        )
-        parts.append(out.permute(1, 0, 2, 3)[:, layout.valid])  # (heads, tokens, dim)
-    used = sum(part.shape[1] for part in parts)
+        own = (padded_q @ own_k.transpose(2, 3)).masked_fill(
+            ~(causal & layout.valid[:, None, :]), float("-inf")
+        )[:, layout.valid]  # (heads, tokens, s)
+        probs = torch.softmax(torch.cat([to_prefix, own], dim=-1), dim=-1)
+        probs = F.dropout(probs, dropout) if dropout else probs
+        padded_probs = probs.new_zeros(q.shape[0], n, s, s)
+        padded_probs[:, layout.valid] = probs[..., p:]
+        out = probs[..., :p] @ v[:, :p] + (padded_probs @ own_v)[:, layout.valid]
+        parts.append(out)
+    used = p + tokens
     if used < layout.length:  # padding: zeros, it carries no loss
         parts.append(q.new_zeros(q.shape[0], layout.length - used, q.shape[-1]))
     return torch.cat(parts, dim=1)

@@ -83,7 +83,7 @@ def _start(prefix_ids: list[int]) -> tuple[list[int], list[int], list[int], list
 
 
 def collate(batch: Sequence[dict[str, list[int]]], pad_id: int) -> dict[str, Any]:
-    """Pad packed sequences into tensors; padding is segment -1."""
+    """Pad packed sequences into tensors; padding is segment -1 (and 0 in attention_mask)."""
     import torch
 
     width = max(len(b["input_ids"]) for b in batch)
@@ -91,11 +91,13 @@ def collate(batch: Sequence[dict[str, list[int]]], pad_id: int) -> dict[str, Any
     def pad(key: str, value: int) -> Any:
         return torch.tensor([b[key] + [value] * (width - len(b[key])) for b in batch])
 
+    segment_ids = pad("segment_ids", -1)
     return {
         "input_ids": pad("input_ids", pad_id),
         "labels": pad("labels", IGNORE),
         "position_ids": pad("position_ids", 0),
-        "segment_ids": pad("segment_ids", -1),
+        "segment_ids": segment_ids,
+        "attention_mask": (segment_ids >= 0).long(),  # padding only; the Trainer counts tokens
     }
 
 
