@@ -1,13 +1,13 @@
 """Segment attention: the block attention of prefix packing, without computing what it masks.
 
-A packed sequence is [prefix | segment 1 | ... | segment n | padding]. Passing the
-block mask (`packing.block_mask`) to a stock kernel is correct, but the kernel still
-computes all L x L scores; at L=2048 with ~25 segments of ~70 tokens most of them
-are masked out, and attention took 38% of a training step on the 2-core CPU. Here the
-prefix attends causally to itself (the flash kernel), then every segment token is
-scored against the prefix keys (one matmul) and against its own segment's keys (a
-small batched matmul), with one softmax over both: P^2/2 + T*(P+s) scores instead
-of L^2, for T segment tokens and segments of at most s tokens.
+A packed sequence is [prefix | segment 1 | ... | segment n | padding], and a segment
+may see only the prefix and itself. A block mask over the whole sequence, handed to a
+stock kernel, is correct but makes it compute all L x L scores, most of them masked
+out when a sequence holds dozens of segments. Here the prefix attends causally to
+itself (the flash kernel), then every segment token is scored against the prefix keys
+(one matmul) and against its own segment's keys (a small batched matmul), with one
+softmax over both: P^2/2 + T*(P+s) scores instead of L^2, for T segment tokens and
+segments of at most s tokens.
 
 Used by prefix-packed training on every device; when a call carries no layout (say,
 generating with the trained model object) it is plain sdpa attention.
