@@ -65,7 +65,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=8, help="unpacked batch size")
     parser.add_argument("--max-length", type=int, default=2048)
     parser.add_argument("--lora-dropout", type=float, default=0.0)
-    parser.add_argument("--modes", default="none,prefix", help="none, prefix, or both")
+    parser.add_argument("--modes", default="none,prefix", help="comma-separated: none, prefix")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     examples = load_spider(Path(args.spider) / "train.json")

@@ -108,10 +108,9 @@ def _row(q: Any, k: Any, v: Any, layout: Layout, dropout: float, scale: float | 
         q_seg = q[:, p : p + tokens] * scale  # segments follow the prefix, in order
         to_prefix = q_seg @ k[:, :p].transpose(1, 2)  # (heads, tokens, p)
         own_k, own_v = k[:, layout.index], v[:, layout.index]  # (heads, n, s, dim)
-        padded_q = q_seg.new_zeros(q.shape[0], n, s, q.shape[-1])
-        padded_q[:, layout.valid] = q_seg
+        own_q = q[:, layout.index] * scale  # padding rows are dropped by `valid` below
         causal = torch.ones(s, s, dtype=torch.bool, device=q.device).tril()
-        own = (padded_q @ own_k.transpose(2, 3)).masked_fill(
+        own = (own_q @ own_k.transpose(2, 3)).masked_fill(
             ~(causal & layout.valid[:, None, :]), float("-inf")
         )[:, layout.valid]  # (heads, tokens, s)
         probs = torch.softmax(torch.cat([to_prefix, own], dim=-1), dim=-1)
