@@ -12,28 +12,29 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
-from smolsql.backends import GenerationOptions
+from smolsql.backends import GenerationSettings
 from smolsql.backends.llamacpp import LlamaCppBackend
 from smolsql.convert import gguf_file
 from smolsql.datasets import load_spider
 from smolsql.models import resolve_model
-from smolsql.predict import example_prompt
+from smolsql.prompt import example_prompt
 
 DEV = "../shared/data/spider/dev.json"
 
 
 def step_ms(backend: LlamaCppBackend, prompt: str, size: int, repeats: int = 20) -> float:
-    llm = backend.llm
-    llm.reset()
-    llm.eval(backend._tokens(prompt))
-    n_past = llm.n_tokens
+    import llama_cpp
+
+    tokens = backend._tokens(prompt)
+    backend._feed(tokens)
+    n_past = len(tokens)
     start = time.perf_counter()
     for _ in range(repeats):
-        llm._batch.set_batch(batch=[100] * size, n_past=n_past, logits_all=True)
-        llm._ctx.decode(llm._batch)
-        llm._ctx.kv_cache_seq_rm(-1, n_past, -1)
+        backend._decode([(100, n_past + i, 0, True) for i in range(size)])
+        llama_cpp.llama_memory_seq_rm(backend._memory, 0, n_past, -1)
     return (time.perf_counter() - start) / repeats * 1000
 
 
@@ -44,18 +45,19 @@ def main() -> None:
     args = parser.parse_args()
     spec = resolve_model(None)
     prompts = [example_prompt(e) for e in load_spider(DEV)[::16]]
-    options = GenerationOptions(max_new_tokens=128)
+    settings = GenerationSettings(max_new_tokens=128)
     report: dict = {"step_ms": {}, "lookahead": []}
     for outtype in args.types.split(","):
-        backend = LlamaCppBackend(gguf_file(spec, outtype), options=options)
+        backend = LlamaCppBackend(gguf_file(spec, outtype), settings=settings)
         report["step_ms"][outtype] = {k: round(step_ms(backend, prompts[0], k), 1)
                                       for k in (1, 2, 4, 8)}  # fmt: skip
         print(f"{outtype}: ms per decode of 1/2/4/8 tokens: {report['step_ms'][outtype]}")
-    backend = LlamaCppBackend(gguf_file(spec, args.types.split(",")[0]), options=options)
+    backend = LlamaCppBackend(gguf_file(spec, args.types.split(",")[0]), settings=settings)
     backend.generate(prompts[:1])
     plain: list[str] = []
     for lookahead in (0, 2, 3, 4):
-        backend.lookahead, backend.drafted, backend.accepted = lookahead, 0, 0
+        backend.settings = replace(settings, lookahead=lookahead)
+        backend.drafted = backend.accepted = 0
         start = time.perf_counter()
         outputs = [backend.generate([p])[0] for p in prompts]
         seconds = (time.perf_counter() - start) / len(prompts)

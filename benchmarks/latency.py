@@ -39,11 +39,11 @@ def load_questions(n: int) -> list:
 
 def make_generate(variant: str, max_new_tokens: int, gguf_type: str):
     """(generate(list of prompts) -> completions, count_tokens) for `variant`."""
-    from smolsql.backends import GenerationOptions
+    from smolsql.backends import GenerationSettings
     from smolsql.models import resolve_model
 
     spec = resolve_model(None)
-    options = GenerationOptions(max_new_tokens=max_new_tokens, batch_size=16)
+    settings = GenerationSettings(max_new_tokens=max_new_tokens, batch_size=16)
     if variant == "pipeline":
         from transformers import pipeline
 
@@ -64,19 +64,19 @@ def make_generate(variant: str, max_new_tokens: int, gguf_type: str):
     if variant == "transformers":
         from smolsql.backends.transformers import TransformersBackend
 
-        backend = TransformersBackend.from_spec(spec, options)
+        backend = TransformersBackend.from_spec(spec, settings)
     else:
         from smolsql.backends.llamacpp import LlamaCppBackend
 
         name, _, outtype = variant.partition("@")
-        backend = LlamaCppBackend.from_spec(spec, options, outtype or gguf_type)
         if name == "llamacpp":
-            backend.prefix_cache = 0
+            settings = GenerationSettings(max_new_tokens, batch_size=16, prefix_cache=0)
+        backend = LlamaCppBackend.from_spec(spec, settings, outtype or gguf_type)
     return backend.generate, backend.count_tokens
 
 
 def worker(variant: str, n: int, max_new_tokens: int, gguf_type: str, batch: bool) -> dict:
-    from smolsql.predict import example_prompt
+    from smolsql.prompt import example_prompt
 
     prompts = [example_prompt(e) for e in load_questions(n)]
     generate, count = make_generate(variant, max_new_tokens, gguf_type)

@@ -15,8 +15,7 @@ import json
 from pathlib import Path
 
 from smolsql.models import load_tokenizer, resolve_model
-from smolsql.predict import example_prompt
-from smolsql.prompt import build_completion
+from smolsql.prompt import build_completion, example_prompt
 from smolsql.train.config import resolve
 from smolsql.train.packing import IGNORE, pack_by_prefix
 from smolsql.train.sft import split_examples

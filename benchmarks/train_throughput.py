@@ -22,8 +22,7 @@ from collections import Counter
 from pathlib import Path
 
 from smolsql.datasets import load_spider
-from smolsql.predict import example_prompt
-from smolsql.prompt import build_completion
+from smolsql.prompt import build_completion, example_prompt
 from smolsql.train.config import TrainConfig
 from smolsql.train.packing import pack_by_prefix
 from smolsql.train.sft import build_trainer, load_for_training

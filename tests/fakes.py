@@ -7,10 +7,11 @@ import threading
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from smolsql.backends import GenerationOptions
+from smolsql.backends import GenerationSettings
 
-# Completions by a word the question contains; the first match wins.
-SCRIPT: dict[str, str] = {
+# Completions by a word the question contains; the first match wins. A list scripts the
+# greedy answer and then the sampled candidates, in order.
+SCRIPT: dict[str, str | list[str]] = {
     "how many artists": "SELECT count(*) FROM artist<|im_end|>",
     "lisbon": "Here you go:\n```sql\n"
     "SELECT name FROM customer WHERE city = 'Lisbon' ORDER BY name;\n```",
@@ -24,20 +25,32 @@ SCRIPT: dict[str, str] = {
 class ScriptedBackend:
     name = "scripted"
 
-    def __init__(self, script: dict[str, str] | None = None) -> None:
+    def __init__(self, script: dict[str, str | list[str]] | None = None) -> None:
         self.script = SCRIPT if script is None else script
         self.prompts: list[str] = []
+        self.sampled: list[tuple[str, int]] = []
+
+    def _answers(self, prompt: str) -> list[str]:
+        question = prompt.rsplit("Write a SQL query for:", 1)[-1].lower()
+        found = next((v for k, v in self.script.items() if k in question), "SELECT 1")
+        return [found] if isinstance(found, str) else list(found)
 
     def generate(self, prompts: Sequence[str]) -> list[str]:
         self.prompts.extend(prompts)
+        return [self._answers(p)[0] for p in prompts]
+
+    def sample(self, prompts: Sequence[str], n: int) -> list[list[str]]:
+        """The scripted candidates after the first, repeated or cut to `n`."""
+        self.sampled.extend((p, n) for p in prompts)
         out = []
         for prompt in prompts:
-            question = prompt.rsplit("Write a SQL query for:", 1)[-1].lower()
-            out.append(next((v for k, v in self.script.items() if k in question), "SELECT 1"))
+            answers = self._answers(prompt)
+            rest = answers[1:] or answers
+            out.append([rest[i % len(rest)] for i in range(n)])
         return out
 
 
-def scripted(model: str | None, options: GenerationOptions) -> ScriptedBackend:
+def scripted(model: str | None, settings: GenerationSettings) -> ScriptedBackend:
     """The factory `smolsql ask --backend fakes:scripted` calls."""
     return ScriptedBackend()
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from smolsql.backends import Backend, GenerationOptions
+from dataclasses import replace
+
+from smolsql.backends import GenerationSettings
 from smolsql.backends.transformers import TransformersBackend
 from smolsql.models import resolve_model
 from smolsql.prompt import build_prompt
@@ -12,9 +14,8 @@ from smolsql.prompt import build_prompt
 
 def test_tiny_model_generates_in_order_and_stops(tiny_model_dir: Path) -> None:
     spec = resolve_model(str(tiny_model_dir))
-    batched = TransformersBackend.from_spec(spec, GenerationOptions(max_new_tokens=6, batch_size=4))
-    single = TransformersBackend(batched.model, batched.tokenizer, options=GenerationOptions(6, 1))
-    assert isinstance(batched, Backend)
+    batched = TransformersBackend.from_spec(spec, GenerationSettings(6, batch_size=4))
+    single = TransformersBackend(batched.model, batched.tokenizer, "", GenerationSettings(6, 1))
     prompts = [
         build_prompt(q, "CREATE TABLE t (a INT);") for q in ("a?", "a much longer question?", "b")
     ]
@@ -25,3 +26,17 @@ def test_tiny_model_generates_in_order_and_stops(tiny_model_dir: Path) -> None:
     n_tokens = [len(batched.tokenizer(o, add_special_tokens=False)["input_ids"]) for o in out]
     assert max(n_tokens) <= 6
     assert "<|im_end|>" in batched.tokenizer.convert_ids_to_tokens(batched.stop_ids)
+
+
+def test_tiny_model_samples_seeded_candidates(tiny_model_dir: Path) -> None:
+    spec = resolve_model(str(tiny_model_dir))
+    backend = TransformersBackend.from_spec(spec, GenerationSettings(8, temperature=1.0))
+    prompts = [build_prompt(q, "CREATE TABLE t (a INT);") for q in ("a?", "b?")]
+    samples = backend.sample(prompts, 5)
+    assert [len(s) for s in samples] == [5, 5]
+    assert all(len(set(s)) > 1 for s in samples)  # sampled, not five copies
+    assert backend.sample(prompts[::-1], 5) == samples[::-1]  # (seed, prompt) decide them
+    backend.settings = replace(backend.settings, seed=7)
+    assert backend.sample(prompts, 5) != samples
+    backend.settings = replace(backend.settings, temperature=0.0)
+    assert backend.sample(prompts, 2) == [[g, g] for g in backend.generate(prompts)]

@@ -8,7 +8,9 @@ import pytest
 
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (smolsql[fast])")
 
-from smolsql.backends import GenerationOptions, load_backend
+from dataclasses import replace
+
+from smolsql.backends import GenerationSettings, load_backend
 from smolsql.backends.llamacpp import LlamaCppBackend
 from smolsql.backends.transformers import TransformersBackend
 from smolsql.convert import converter_dir, gguf_file
@@ -17,7 +19,7 @@ from smolsql.prompt import build_prompt
 
 SCHEMAS = ("CREATE TABLE artist (id INT, name TEXT);", "CREATE TABLE song (id INT, title TEXT);")
 PROMPTS = [build_prompt(q, s) for s in SCHEMAS for q in ("How many?", "List all names please")]
-OPTIONS = GenerationOptions(max_new_tokens=12, batch_size=1)
+SETTINGS = GenerationSettings(max_new_tokens=12, batch_size=1)
 
 
 @pytest.fixture(scope="session")
@@ -31,11 +33,11 @@ def tiny_gguf(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) ->
 
 @pytest.fixture(scope="session")
 def tiny_llama(tiny_gguf: Path) -> LlamaCppBackend:
-    return LlamaCppBackend(tiny_gguf, options=OPTIONS)
+    return LlamaCppBackend(tiny_gguf, settings=SETTINGS)
 
 
 def test_greedy_output_matches_transformers(tiny_model_dir: Path, tiny_llama) -> None:
-    reference = TransformersBackend.from_spec(resolve_model(str(tiny_model_dir)), OPTIONS)
+    reference = TransformersBackend.from_spec(resolve_model(str(tiny_model_dir)), SETTINGS)
     expected = reference.generate(PROMPTS)
     assert tiny_llama.generate(PROMPTS) == expected
     assert any(expected)  # random weights, but they do say something
@@ -43,14 +45,14 @@ def test_greedy_output_matches_transformers(tiny_model_dir: Path, tiny_llama) ->
 
 
 def test_prefix_cache_gives_the_same_output_as_none(tiny_gguf: Path) -> None:
-    cached = LlamaCppBackend(tiny_gguf, options=OPTIONS, prefix_cache=1)
-    uncached = LlamaCppBackend(tiny_gguf, options=OPTIONS, prefix_cache=0)
+    cached = LlamaCppBackend(tiny_gguf, settings=replace(SETTINGS, prefix_cache=1))
+    uncached = LlamaCppBackend(tiny_gguf, settings=replace(SETTINGS, prefix_cache=0))
     # Interleaved schemas, one at a time: the state of each is saved, evicted, computed again.
     order = [PROMPTS[0], PROMPTS[2], PROMPTS[1], PROMPTS[3], PROMPTS[0]]
     got = [cached.generate([p])[0] for p in order]
     assert got == [uncached.generate([p])[0] for p in order]
     assert cached.prefix_hits == 0  # with room for one, no alternate order hits
-    wide = LlamaCppBackend(tiny_gguf, options=OPTIONS, prefix_cache=4)
+    wide = LlamaCppBackend(tiny_gguf, settings=replace(SETTINGS, prefix_cache=4))
     assert [wide.generate([p])[0] for p in order] == got
     assert wide.prefix_hits == 3  # the three questions on a schema seen before
 
@@ -85,18 +87,51 @@ def test_auto_falls_back_to_transformers_in_one_line(
     import smolsql.backends as backends
 
     monkeypatch.setattr(backends, "fastest_available", lambda: "transformers")
-    backend = load_backend(str(tiny_model_dir), "auto", OPTIONS)
+    backend = load_backend(str(tiny_model_dir), "auto", SETTINGS)
     assert isinstance(backend, TransformersBackend)
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "llama-cpp-python is not installed" in err[0]
 
 
 def test_prompt_lookup_drafts_do_not_change_the_output(tiny_gguf: Path) -> None:
-    plain = LlamaCppBackend(tiny_gguf, options=OPTIONS, lookahead=0)
-    drafting = LlamaCppBackend(tiny_gguf, options=GenerationOptions(max_new_tokens=24), lookahead=8)
-    plain.options = GenerationOptions(max_new_tokens=24)
+    plain = LlamaCppBackend(tiny_gguf, settings=GenerationSettings(max_new_tokens=24))
+    drafting = LlamaCppBackend(tiny_gguf, settings=replace(plain.settings, lookahead=8))
     assert drafting.generate(PROMPTS) == plain.generate(PROMPTS)
     assert plain.drafted == 0 and drafting.drafted > 0
+
+
+def test_parallel_candidates_are_well_formed_and_seeded(tiny_llama) -> None:
+    greedy = tiny_llama.generate(PROMPTS)
+    samples = tiny_llama.sample(PROMPTS, 6)
+    assert [len(s) for s in samples] == [6] * len(PROMPTS)
+    assert all(isinstance(t, str) and "<|im_end|>" not in t for s in samples for t in s)
+    assert any(len(set(s)) > 1 for s in samples)  # sampled, not six copies
+    assert tiny_llama.sample(PROMPTS, 6) == samples  # the same seed: the same candidates
+    assert tiny_llama.sample(PROMPTS[::-1], 6) == samples[::-1]  # whatever came before
+    other = LlamaCppBackend(tiny_llama.llm.model_path, settings=replace(SETTINGS, seed=1))
+    assert other.sample(PROMPTS, 6) != samples
+    # Greedy after sampling: the sampled sequences left nothing behind in the cache.
+    assert tiny_llama.generate(PROMPTS) == greedy
+
+
+def test_parallel_greedy_rows_equal_the_greedy_answer(tiny_gguf: Path, tiny_llama) -> None:
+    """At temperature 0 every parallel sequence must be today's one-sequence greedy answer."""
+    greedy = tiny_llama.generate(PROMPTS)
+    parallel = LlamaCppBackend(tiny_gguf, settings=replace(SETTINGS, temperature=0))
+    assert parallel.sample(PROMPTS, 4) == [[g] * 4 for g in greedy]
+
+
+def test_sampling_keeps_to_the_nucleus() -> None:
+    import numpy as np
+
+    from smolsql.backends.llamacpp import _sample
+
+    logits = np.log(np.array([[0.6, 0.3, 0.05, 0.05] + [1e-9] * 300]))
+    rng = np.random.default_rng(0)
+    settings = GenerationSettings(temperature=1.0, top_p=0.8)
+    drawn = {_sample(logits, settings, rng)[0] for _ in range(200)}
+    assert drawn == {0, 1}  # 0.6 + 0.3 reaches 0.8; the tail is never drawn
+    assert _sample(logits, replace(settings, temperature=0), rng) == [0]
 
 
 @pytest.mark.parametrize(
@@ -121,4 +156,4 @@ def test_a_quantized_type_is_made_from_f16_in_one_go(tiny_gguf: Path, tiny_model
     monkeypatch.setenv("SMOLSQL_CACHE", str(tiny_gguf.parents[3] / "fresh-cache"))
     path = gguf_file(resolve_model(str(tiny_model_dir)), "q5_k_m")
     assert path.name == "model-q5_k_m.gguf" and path.with_name("model-f16.gguf").exists()
-    assert len(LlamaCppBackend(path, options=OPTIONS).generate(PROMPTS[:1])) == 1  # it loads
+    assert len(LlamaCppBackend(path, settings=SETTINGS).generate(PROMPTS[:1])) == 1  # it loads

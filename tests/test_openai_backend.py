@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from fakes import ScriptedServer
 
-from smolsql.backends import GenerationOptions, load_backend
+from smolsql.backends import GenerationSettings, load_backend
 from smolsql.backends.openai import OpenAIBackend
 from smolsql.endpoint import Endpoint
 from smolsql.errors import SmolsqlError
@@ -25,7 +25,7 @@ def server() -> Iterator[ScriptedServer]:
 
 def _backend(server: ScriptedServer, mode: str = "completions") -> OpenAIBackend:
     endpoint = Endpoint(server.url, "smolsql-tuned", "key", backoff_s=0.01)
-    return OpenAIBackend(endpoint, GenerationOptions(max_new_tokens=64), mode)
+    return OpenAIBackend(endpoint, GenerationSettings(max_new_tokens=64), mode)
 
 
 def test_completions_mode_sends_the_exact_training_prompt(server: ScriptedServer) -> None:

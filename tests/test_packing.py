@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from smolsql.predict import example_prompt
-from smolsql.prompt import build_completion
+from smolsql.prompt import build_completion, example_prompt
 from smolsql.records import Example
 from smolsql.train.packing import IGNORE, collate, completion_loss, pack_by_prefix
 

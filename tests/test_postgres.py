@@ -11,10 +11,10 @@ import uuid
 
 import pytest
 
-from smolsql.ask import run_sql
 from smolsql.db import open_database
 from smolsql.errors import SmolsqlError
 from smolsql.guard import Refused
+from smolsql.run import run_sql
 
 URL = os.environ.get("SMOLSQL_TEST_POSTGRES_URL")
 pytestmark = pytest.mark.skipif(

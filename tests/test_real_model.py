@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from smolsql.ask import ask
-from smolsql.backends import GenerationOptions, load_backend
+from smolsql.backends import GenerationSettings, load_backend
 from smolsql.db import open_database
 from smolsql.guard import check_sql
 from smolsql.schema import render_schema
@@ -15,7 +15,7 @@ from smolsql.schema import render_schema
 
 @pytest.mark.slow
 def test_default_model_answers_on_the_fixture_database(sample_db: Path) -> None:
-    backend = load_backend(None, options=GenerationOptions(max_new_tokens=48))
+    backend = load_backend(None, settings=GenerationSettings(max_new_tokens=48))
     with open_database(sample_db) as db:
         answer = ask(backend, "How many artists are there?", db.schema(), db)
     assert answer.prediction.raw.strip(), "the model said nothing"
@@ -28,14 +28,14 @@ def test_default_model_answers_on_the_fixture_database(sample_db: Path) -> None:
 def test_llamacpp_writes_what_transformers_writes(sample_db: Path) -> None:
     """F16 GGUF against fp32 transformers on the sample questions: the same greedy SQL."""
     pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (smolsql[fast])")
-    from smolsql.predict import example_prompt
+    from smolsql.prompt import example_prompt
     from smolsql.records import Example
     from smolsql.sample import QUESTIONS
 
-    options = GenerationOptions(max_new_tokens=64, batch_size=1)
+    settings = GenerationSettings(max_new_tokens=64, batch_size=1)
     with open_database(sample_db) as db:
         schema = render_schema(db.schema()).text
     prompts = [example_prompt(Example(q, schema)) for q in QUESTIONS]
-    fast = load_backend(None, "llamacpp", options).generate(prompts)
-    reference = load_backend(None, "transformers", options).generate(prompts)
+    fast = load_backend(None, "llamacpp", settings).generate(prompts)
+    reference = load_backend(None, "transformers", settings).generate(prompts)
     assert [f.strip() for f in fast] == [r.strip() for r in reference]

@@ -1,28 +1,27 @@
 """Asking a question about a database: the one function the CLI, the API and the app call.
 
-Schema in (a live database or DDL text), one `Example` built, one `Prediction`
-out, checked against the schema, and optionally run read-only through the guard.
+Schema in (a live database or DDL text), one `Example` built, the greedy
+`Prediction` made, the answer chosen among candidates (`smolsql.choose`), checked
+against the schema, and optionally run read-only through the guard.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from sqlglot import exp
-
 from smolsql.backends.base import Backend
+from smolsql.checks import find_problems
+from smolsql.choose import ChoiceSettings, choose
 from smolsql.db import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_S, Database, Result
 from smolsql.errors import SmolsqlError
-from smolsql.guard import Refused, check_sql
 from smolsql.predict import predict
 from smolsql.records import Example, Prediction
-from smolsql.schema import Schema, parse_ddl, render_schema
+from smolsql.run import run_sql
+from smolsql.schema import DEFAULT_SCHEMA_TOKENS, Schema, parse_ddl, render_schema
 
 MAX_QUESTION_CHARS = 2000
-DEFAULT_SCHEMA_TOKENS = 1536
-"""Schema budget: SmolLM2 was trained on 8k contexts, but a 135M model reads short ones best."""
 
 
 @dataclass(frozen=True)
@@ -100,42 +99,6 @@ def build_example(
     return example, tuple(notes)
 
 
-def find_problems(sql: str, schema: Schema) -> tuple[str, ...]:
-    """Checks short of running: it parses, and names only tables and columns that exist."""
-    if not sql:
-        return ("the model's answer holds no SQL",)
-    try:
-        tree = check_sql(sql, schema.dialect, rules=())
-    except Refused as exc:
-        return (exc.reason,)
-    problems = []
-    ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
-    known_tables = {t.name.lower() for t in schema.tables}
-    for table in tree.find_all(exp.Table):
-        if table.name and table.name.lower() not in known_tables | ctes:
-            problems.append(f"unknown table {table.name}")
-    known_columns = {c.name.lower() for t in schema.tables for c in t.columns}
-    aliases = {a.alias.lower() for a in tree.find_all(exp.Alias)}
-    # SQLite reads a double-quoted name that matches no column as a string ("Lisbon").
-    string_fallback = schema.dialect == "sqlite"
-    for column in tree.find_all(exp.Column):
-        name = column.name.lower()
-        if not name or name in known_columns | aliases or isinstance(column.this, exp.Star):
-            continue
-        if string_fallback and column.this.args.get("quoted") and not column.table:
-            continue
-        problems.append(f"unknown column {column.name}")
-    return tuple(dict.fromkeys(problems))
-
-
-def run_sql(
-    db: Database, sql: str, max_rows: int = DEFAULT_MAX_ROWS, timeout_s: float = DEFAULT_TIMEOUT_S
-) -> Result:
-    """The one door for running SQL: the guard first, then the read-only connection."""
-    check_sql(sql, db.dialect)
-    return db.execute(sql, max_rows=max_rows, timeout_s=timeout_s)
-
-
 def ask(
     backend: Backend,
     question: str,
@@ -145,17 +108,26 @@ def ask(
     max_rows: int = DEFAULT_MAX_ROWS,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     max_schema_tokens: int | None = DEFAULT_SCHEMA_TOKENS,
+    choice: ChoiceSettings | None = None,
 ) -> Answer:
-    """Answer one question; with `run`, also run the SQL on `db` read-only."""
+    """Answer one question; with `run`, also run the SQL on `db` read-only.
+
+    `choice` sets the candidates (default: `ChoiceSettings()`; 1 candidate is the
+    greedy answer alone, never run unless `run`).
+    """
+    if run and db is None:
+        raise SmolsqlError("there is no database to run the SQL on")
     example, notes = build_example(
         question, schema, db.label if db else None, max_schema_tokens, _counter(backend)
     )
-    prediction = predict(backend, [example])[0]
+    greedy = predict(backend, [example])[0]
+    choice = replace(choice or ChoiceSettings(), max_rows=max_rows)
+    prediction, result = choose(backend, greedy, schema, db, choice)
     problems = find_problems(prediction.sql, schema)
     if not run or not prediction.sql:
         return Answer(prediction, problems, notes)
-    if db is None:
-        raise SmolsqlError("there is no database to run the SQL on")
+    if result is not None:  # the chosen candidate already ran, through the same door
+        return Answer(prediction, problems, notes, result)
     try:
         return Answer(prediction, problems, notes, run_sql(db, prediction.sql, max_rows, timeout_s))
     except SmolsqlError as exc:  # the SQL is still worth showing, with why it did not run

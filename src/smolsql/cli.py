@@ -8,15 +8,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from smolsql import __version__
-from smolsql.backends import BACKENDS, GenerationOptions, load_backend
+from smolsql.backends import BACKENDS, GenerationSettings, load_backend
+from smolsql.choose import DEFAULT_CANDIDATES, MAX_CANDIDATES, ChoiceSettings
 from smolsql.db import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_S
 from smolsql.errors import SmolsqlError
 from smolsql.sample import NAME as SAMPLE_NAME
 from smolsql.sample import open_target
+from smolsql.schema import DEFAULT_SCHEMA_TOKENS
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from smolsql.ask import ask, read_schema_file, validate_question
+    from smolsql.choose import describe
     from smolsql.display import format_table
     from smolsql.sqltext import pretty_sql
 
@@ -25,14 +28,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
         raise SmolsqlError("give exactly one of --db (a database) or --schema (a DDL file)")
     if args.run and not args.db:
         raise SmolsqlError("--run needs --db: there is no database behind a schema file")
+    settings, choice = _generation(args), _choice(args)
     db = open_target(args.db) if args.db else None
     try:
         schema = db.schema(args.samples) if db else read_schema_file(args.schema, args.read_dialect)
-        options = GenerationOptions(max_new_tokens=args.max_new_tokens)
-        backend = load_backend(args.model, args.backend, options)
+        backend = load_backend(args.model, args.backend, settings)
         answer = ask(
             backend, args.question, schema, db, args.run, args.max_rows, args.timeout,
-            args.max_schema_tokens,
+            args.max_schema_tokens, choice,
         )  # fmt: skip
     finally:
         if db is not None:
@@ -40,6 +43,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     for note in answer.notes:
         print(f"note: {note}", file=sys.stderr)
     sql = answer.require_sql()
+    if choice.candidates > 1:
+        print(f"note: {describe(answer.prediction)}", file=sys.stderr)
     if args.dialect and args.dialect != schema.dialect:
         sql = pretty_sql(sql, schema.dialect, to=args.dialect)
     print(sql + ";")
@@ -53,9 +58,21 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _generation(args: argparse.Namespace) -> GenerationSettings:
+    """The generation settings the flags of `add_generation_arguments` give."""
+    return GenerationSettings(
+        max_new_tokens=args.max_new_tokens, batch_size=getattr(args, "batch_size", 8),
+        temperature=args.temperature, top_p=args.top_p, seed=args.seed,
+    )  # fmt: skip
+
+
+def _choice(args: argparse.Namespace) -> ChoiceSettings:
+    return ChoiceSettings(args.candidates, budget_s=args.candidate_budget)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from smolsql.ask import run_sql
     from smolsql.display import format_table
+    from smolsql.run import run_sql
 
     with open_target(args.db) as db:
         result = run_sql(db, args.sql, args.max_rows, args.timeout)
@@ -70,8 +87,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from smolsql.serve.service import Service, parse_database_args
 
     databases = parse_database_args(args.db or [SAMPLE_NAME])
-    backend = load_backend(args.model, args.backend, GenerationOptions())
-    app = create_app(Service(backend, databases, args.max_rows, args.timeout))
+    settings, choice = _generation(args), _choice(args)
+    backend = load_backend(args.model, args.backend, settings)
+    app = create_app(Service(backend, databases, args.max_rows, args.timeout, choice))
     print(f"smolsql: serving {backend.name} on http://{args.host}:{args.port} (docs at /docs)")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
@@ -83,7 +101,8 @@ def cmd_app(args: argparse.Namespace) -> int:
     import smolsql.serve
 
     script = Path(smolsql.serve.__file__).with_name("app.py")  # importing it would run it
-    env = {**os.environ, "SMOLSQL_APP_BACKEND": args.backend}
+    env = {**os.environ, "SMOLSQL_APP_BACKEND": args.backend,
+           "SMOLSQL_APP_CANDIDATES": str(ChoiceSettings(args.candidates).candidates)}  # fmt: skip
     if args.model:
         env["SMOLSQL_APP_MODEL"] = args.model
     command = [sys.executable, "-m", "streamlit", "run", str(script),
@@ -136,13 +155,15 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from smolsql.datasets import load_examples
     from smolsql.predict import predict_to_file
 
+    settings, choice = _generation(args), _choice(args)
     examples = load_examples(args.data, args.limit, args.samples)
     if not examples:
         raise SmolsqlError(f"{args.data} holds no examples")
-    options = GenerationOptions(max_new_tokens=args.max_new_tokens, batch_size=args.batch_size)
-    backend = load_backend(args.model, args.backend, options)
+    backend = load_backend(args.model, args.backend, settings)
     out = Path(args.out)
-    predictions = predict_to_file(backend, examples, out / "predictions.jsonl", args.batch_size)
+    predictions = predict_to_file(
+        backend, examples, out / "predictions.jsonl", args.batch_size, choice
+    )
     print(f"{len(predictions)} predictions in {out / 'predictions.jsonl'}")
     return 0
 
@@ -150,7 +171,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from smolsql.evaluate import score, summarize
     from smolsql.evaluate.report import write_report
-    from smolsql.predict import Progress
+    from smolsql.progress import Progress
     from smolsql.records import Prediction, Score, read_jsonl, write_jsonl
 
     run = Path(args.run)
@@ -160,7 +181,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     progress = Progress("eval", len(predictions))
     scores: list[Score] = []
     for prediction in predictions:
-        scores.append(score(prediction, args.timeout, args.allow_writes))
+        scores.append(score(prediction, args.timeout, args.allow_writes, args.strict_columns))
         progress.advance()
     progress.close()
     if args.judge:
@@ -178,7 +199,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     write_jsonl(run / "scores.jsonl", scores)
     summary = summarize(scores)
     report = write_report(run, scores, summary)
-    for key in ("n", "execution_accuracy", "syntax_valid", "exact_match", "gold_failed",
+    for key in ("n", "execution_accuracy", "greedy_execution_accuracy",
+                "oracle_execution_accuracy", "syntax_valid", "exact_match", "gold_failed",
                 "correct_empty_result", "judge_accuracy", "judge_failed"):  # fmt: skip
         if key in summary:
             print(f"{key}: {summary[key]}")
@@ -191,6 +213,42 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     print(compare_runs([Path(r) for r in args.runs]))
     return 0
+
+
+def add_generation_arguments(p: argparse.ArgumentParser) -> None:
+    """Flags for `GenerationSettings` and `ChoiceSettings` (ask, predict, serve)."""
+    defaults = GenerationSettings()
+    p.add_argument(
+        "--candidates",
+        type=int,
+        default=DEFAULT_CANDIDATES,
+        metavar="K",
+        help=f"answers considered (1-{MAX_CANDIDATES}): the greedy one, and when it does not "
+        f"run and return rows, K-1 samples, each run read-only; 1: greedy only",
+    )
+    p.add_argument(
+        "--temperature",
+        type=float,
+        default=defaults.temperature,
+        help="sampling temperature of candidates",
+    )
+    p.add_argument(
+        "--top-p", type=float, default=defaults.top_p, help="nucleus sampling of candidates"
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=defaults.seed,
+        help="candidates are a function of seed and question",
+    )
+    p.add_argument(
+        "--candidate-budget",
+        type=float,
+        default=ChoiceSettings().budget_s,
+        help="seconds for checking and running one question's candidates",
+    )
+    p.add_argument("--max-new-tokens", type=int, default=defaults.max_new_tokens,
+                   help="longest SQL generated, in tokens")  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -212,8 +270,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--backend", default="auto", help=f"auto, {', '.join(BACKENDS)}, or module:factory"
     )
     p.add_argument("--samples", type=int, default=0, help="sample values per column in prompt")
-    p.add_argument("--max-schema-tokens", type=int, default=1536, help="schema token budget")
-    p.add_argument("--max-new-tokens", type=int, default=256, help="longest SQL generated")
+    p.add_argument(
+        "--max-schema-tokens", type=int, default=DEFAULT_SCHEMA_TOKENS, help="schema token budget"
+    )
+    add_generation_arguments(p)
     p.add_argument("--max-rows", type=int, default=DEFAULT_MAX_ROWS, help="rows shown with --run")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="query time limit, s")
     p.set_defaults(func=cmd_ask)
@@ -226,7 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="only the first N examples")
     p.add_argument("--batch-size", type=int, default=16, help="prompts generated together")
     p.add_argument("--samples", type=int, default=0, help="sample values per column in prompt")
-    p.add_argument("--max-new-tokens", type=int, default=256, help="longest SQL generated")
+    add_generation_arguments(p)
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("eval", help="score RUN/predictions.jsonl: metrics.json, scores.jsonl")
@@ -235,6 +295,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--allow-writes", action="store_true",
         help="evaluate DML on throwaway copies of SQLite files (never on the files themselves)",
+    )  # fmt: skip
+    p.add_argument(
+        "--strict-columns", action="store_true",
+        help="columns in another order than the gold's count as wrong (default: a match)",
     )  # fmt: skip
     p.add_argument("--judge", action="store_true", help="also ask an LLM judge")
     p.add_argument("--judge-url", help="OpenAI-compatible base URL (or SMOLSQL_JUDGE_BASE_URL)")
@@ -257,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", default="auto", help="as for ask")
     p.add_argument("--max-rows", type=int, default=DEFAULT_MAX_ROWS, help="default row limit")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="query time limit, s")
+    add_generation_arguments(p)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("app", help="the web app (Streamlit)")
@@ -264,6 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--model", help="hub id, model folder or LoRA adapter folder")
     p.add_argument("--backend", default="auto", help="as for ask")
+    p.add_argument("--candidates", type=int, default=DEFAULT_CANDIDATES, help="as for ask")
     p.set_defaults(func=cmd_app)
 
     p = sub.add_parser("export", help="write the model in use, adapter merged: a folder or GGUF")

@@ -12,11 +12,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError, TokenError
 
 from smolsql.errors import SmolsqlError
+from smolsql.sqltext import InvalidSQL, parse_sql
 
 # sqlglot logs a warning when it falls back to an opaque Command; the rules refuse those anyway.
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
@@ -105,19 +104,12 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def parse_statements(sql: str, dialect: str) -> list[exp.Expression]:
-    if not sql.strip():
-        raise Refused("parses", "the SQL is empty")
-    try:
-        return [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
-    except (ParseError, TokenError, ValueError) as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "syntax error"
-        raise Refused("parses", f"not valid {dialect} SQL ({detail})") from None
-
-
 def check_sql(sql: str, dialect: str = "sqlite", rules: tuple[Rule, ...] = RULES) -> exp.Expression:
     """Raise `Refused` unless `sql` is one read-only query; return its parse."""
-    statements = parse_statements(sql, dialect)
+    try:
+        statements = parse_sql(sql, dialect)
+    except InvalidSQL as exc:
+        raise Refused("parses", str(exc)) from None
     for rule in rules:
         reason = rule.check(statements)
         if reason:

@@ -1,26 +1,35 @@
-"""The predict stage: `Example`s in, `Prediction`s out, through any backend."""
+"""The predict stage: `Example`s in, `Prediction`s out, through any backend.
+
+Greedy answers for a whole batch in one `generate` call, then, with more than
+one candidate, the choosing stage (`smolsql.choose`) for each example, against
+the example's own database when it has one.
+"""
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 from smolsql.backends.base import Backend
-from smolsql.prompt import build_prompt
+from smolsql.choose import ChoiceSettings, choose
+from smolsql.db import Database, open_database
+from smolsql.errors import SmolsqlError
+from smolsql.progress import Progress
+from smolsql.prompt import example_prompt
 from smolsql.records import Example, Prediction, append_jsonl, read_jsonl
+from smolsql.schema import Schema, parse_ddl
 from smolsql.sqltext import extract_sql, pretty_sql
 
 
-def example_prompt(example: Example) -> str:
-    return build_prompt(example.question, example.schema, example.dialect)
+def predict(
+    backend: Backend, examples: Sequence[Example], choice: ChoiceSettings | None = None
+) -> list[Prediction]:
+    """Generate for all examples in one call, so the backend can batch them; then choose.
 
-
-def predict(backend: Backend, examples: Sequence[Example]) -> list[Prediction]:
-    """Generate for all examples in one call, so the backend can batch them.
-
-    `latency_ms` is the call's wall time shared out evenly over its examples.
+    `latency_ms` is the greedy call's wall time shared out evenly over its examples,
+    plus each example's own time choosing among candidates.
     """
     if not examples:
         return []
@@ -31,11 +40,41 @@ def predict(backend: Backend, examples: Sequence[Example]) -> list[Prediction]:
     for example, raw in zip(examples, completions, strict=True):
         sql = pretty_sql(extract_sql(raw, example.dialect), example.dialect)
         predictions.append(Prediction(example, sql, raw, backend.name, latency))
-    return predictions
+    if choice is None or choice.candidates == 1:
+        return predictions
+    with ExitStack() as stack:
+        databases: dict[str, tuple[Database, Schema]] = {}
+        chosen = []
+        for prediction in predictions:
+            db, schema = _where(prediction.example, databases, stack)
+            chosen.append(choose(backend, prediction, schema, db, choice)[0])
+    return chosen
+
+
+def _where(
+    example: Example, databases: dict[str, tuple[Database, Schema]], stack: ExitStack
+) -> tuple[Database | None, Schema | None]:
+    """The example's database (opened once per batch) and schema; None for what it lacks."""
+    if example.db_path and example.db_path not in databases:
+        try:
+            db = stack.enter_context(open_database(example.db_path))
+            databases[example.db_path] = (db, db.schema())
+        except SmolsqlError:
+            pass  # a database that will not open: the checks alone, on the schema text
+    if example.db_path in databases:
+        return databases[example.db_path]
+    try:
+        return None, parse_ddl(example.schema, example.dialect)
+    except SmolsqlError:
+        return None, None  # no usable schema text: candidates are judged on parsing alone
 
 
 def predict_to_file(
-    backend: Backend, examples: Sequence[Example], path: str | Path, batch_size: int = 16
+    backend: Backend,
+    examples: Sequence[Example],
+    path: str | Path,
+    batch_size: int = 16,
+    choice: ChoiceSettings | None = None,
 ) -> list[Prediction]:
     """Predict into a JSONL file batch by batch; a rerun skips the examples already there."""
     path = Path(path)
@@ -44,37 +83,10 @@ def predict_to_file(
     todo = [e for e in examples if e.id not in seen]
     progress = Progress("predict", len(examples), start=len(examples) - len(todo))
     for start in range(0, len(todo), batch_size):
-        batch = predict(backend, todo[start : start + batch_size])
+        batch = predict(backend, todo[start : start + batch_size], choice)
         append_jsonl(path, batch)
         done.extend(batch)
         progress.advance(len(batch))
     progress.close()
     order = {e.id: i for i, e in enumerate(examples)}
     return sorted((p for p in done if p.example.id in order), key=lambda p: order[p.example.id])
-
-
-class Progress:
-    """A one-line progress report on stderr (redrawn on a terminal, every 10% otherwise)."""
-
-    def __init__(self, label: str, total: int, start: int = 0) -> None:
-        self.label, self.total, self.count = label, total, start
-        self.started = time.perf_counter()
-        self.first = start
-        self.tty = sys.stderr.isatty()
-        self.last_decile = -1
-
-    def advance(self, n: int = 1) -> None:
-        self.count += n
-        rate = (self.count - self.first) / max(time.perf_counter() - self.started, 1e-9)
-        left = (self.total - self.count) / rate if rate else 0
-        line = f"{self.label}: {self.count}/{self.total} ({rate:.2f}/s, ~{left:.0f} s left)"
-        decile = self.count * 10 // max(self.total, 1)
-        if self.tty:
-            print("\r" + line, end="", file=sys.stderr, flush=True)
-        elif decile != self.last_decile:
-            print(line, file=sys.stderr, flush=True)
-        self.last_decile = decile
-
-    def close(self) -> None:
-        if self.tty:
-            print(file=sys.stderr)

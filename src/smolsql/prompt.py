@@ -10,6 +10,11 @@ the model to emit that marker, and generation stops on it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from smolsql.records import Example
+
 END_OF_TURN = "<|im_end|>"
 START_OF_TURN = "<|im_start|>"
 
@@ -41,6 +46,11 @@ def build_prompt(question: str, schema: str, dialect: str = "sqlite") -> str:
         + f"{START_OF_TURN}user\nWrite a SQL query for: {question.strip()}{END_OF_TURN}\n"
         + f"{START_OF_TURN}assistant\n"
     )
+
+
+def example_prompt(example: Example) -> str:
+    """The prompt for an `Example`, as training, evaluation and serving all build it."""
+    return build_prompt(example.question, example.schema, example.dialect)
 
 
 def build_completion(sql: str) -> str:

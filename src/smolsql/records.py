@@ -38,6 +38,24 @@ class Example:
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """One answer the model wrote for a question, and what checking and running it gave."""
+
+    sql: str
+    raw: str = ""
+    status: str = "unchecked"
+    """rows | empty | failed (the guard or the database refused it) | invalid (the checks
+    alone, no database: it names something the schema lacks) | valid (checks alone, passed)
+    | skipped (the time budget ran out) | unchecked"""
+    detail: str = ""
+    """Why it failed: the guard's or the database's message, or the problems found."""
+    rows: int = 0
+    """Rows it returned (up to the row limit)."""
+    votes: int = 0
+    """Candidates (itself included) whose result is the same answer as its own."""
+
+
+@dataclass(frozen=True)
 class Prediction:
     """What a model answered for one `Example`, and how long it took."""
 
@@ -48,6 +66,10 @@ class Prediction:
     """The model's completion before extraction."""
     model: str = ""
     latency_ms: float = 0.0
+    candidates: tuple[Candidate, ...] = ()
+    """Everything tried, greedy first; empty when only the greedy answer was made."""
+    chosen: int = 0
+    """Index of the answer in `candidates` (0: the greedy answer)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +100,8 @@ class Score:
     detail: str = ""
     """The error message behind pred_error or gold_error."""
     judge: Verdict | None = None
+    candidate_execution: tuple[str, ...] = ()
+    """`execution` of each of the prediction's candidates (greedy first), when it has them."""
 
 
 R = TypeVar("R", Example, Prediction, Score)
@@ -96,7 +120,7 @@ def _from_dict(cls: type, data: Any, nested: dict[str, Any]) -> Any:
         raise SmolsqlError(f"a {cls.__name__} must be a JSON object")
     body = dict(data)
     for name, reader in nested.items():
-        if isinstance(body.get(name), dict):
+        if isinstance(body.get(name), (dict, list)):
             body[name] = reader(body[name])
     unknown = set(body) - {f.name for f in dataclasses.fields(cls)}
     if unknown:
@@ -113,12 +137,23 @@ def example_from_dict(data: dict[str, Any]) -> Example:
     return _from_dict(Example, data, {})
 
 
+def _candidates(items: Any) -> tuple[Candidate, ...]:
+    if not isinstance(items, list):
+        raise SmolsqlError("a Prediction's candidates must be a JSON list")
+    return tuple(_from_dict(Candidate, item, {}) for item in items)
+
+
 def prediction_from_dict(data: dict[str, Any]) -> Prediction:
-    return _from_dict(Prediction, data, {"example": example_from_dict})
+    nested = {"example": example_from_dict, "candidates": _candidates}
+    return _from_dict(Prediction, data, nested)
 
 
 def score_from_dict(data: dict[str, Any]) -> Score:
-    nested = {"prediction": prediction_from_dict, "judge": lambda d: _from_dict(Verdict, d, {})}
+    nested = {
+        "prediction": prediction_from_dict,
+        "judge": lambda d: _from_dict(Verdict, d, {}),
+        "candidate_execution": tuple,
+    }
     return _from_dict(Score, data, nested)
 
 

@@ -12,11 +12,10 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
-import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError, TokenError
 
 from smolsql.errors import SmolsqlError
+from smolsql.sqltext import InvalidSQL, dialect_name, parse_sql
 
 
 @dataclass(frozen=True)
@@ -93,17 +92,18 @@ def parse_ddl(text: str, dialect: str = "sqlite", samples: int = 3) -> Schema:
 
 
 def _statements(text: str, dialect: str) -> Iterable[exp.Expression]:
+    dialect_name(dialect)  # an unknown dialect is the caller's error, not a skipped statement
     try:
-        yield from (s for s in sqlglot.parse(text, read=dialect) if s is not None)
+        yield from parse_sql(text, dialect)
         return
-    except (ParseError, TokenError):
+    except InvalidSQL:
         pass
     for chunk in text.split(";"):
         if not chunk.strip():
             continue
         try:
-            yield from (s for s in sqlglot.parse(chunk, read=dialect) if s is not None)
-        except (ParseError, TokenError):
+            yield from parse_sql(chunk, dialect)
+        except InvalidSQL:
             continue
 
 
@@ -201,6 +201,10 @@ def render_table(table: Table, dialect: str = "sqlite") -> str:
     if samples:
         line += "\n-- e.g. " + "; ".join(samples)
     return line
+
+
+DEFAULT_SCHEMA_TOKENS = 1536
+"""Schema budget in the prompt: SmolLM2 saw 8k contexts, but a 135M model reads short ones best."""
 
 
 def render_schema(

@@ -1,14 +1,65 @@
-"""Getting one clean SQL statement out of a completion, and printing it with sqlglot."""
+"""SQL text through sqlglot: the one parser, one statement out of a completion, printing.
+
+`parse_sql` is the only place SQL is parsed; everything that needs a parse tree
+(the guard, the checks, evaluation, the schema reader) calls it and gets one
+error, `InvalidSQL`, for SQL sqlglot cannot read and for a dialect it does not know.
+"""
 
 from __future__ import annotations
 
 import re
 
 import sqlglot
+from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
+from smolsql.errors import SmolsqlError
 from smolsql.prompt import END_OF_TURN, START_OF_TURN
+
+DIALECT_ALIASES = {
+    "postgresql": "postgres", "pg": "postgres", "sqlserver": "tsql", "mssql": "tsql",
+    "sql server": "tsql", "mariadb": "mysql", "sqlite3": "sqlite",
+}  # fmt: skip
+"""Names data files use for dialects that sqlglot spells differently."""
+
+
+class InvalidSQL(SmolsqlError):
+    """sqlglot could not read the SQL (or does not know its dialect)."""
+
+
+def dialect_name(name: str) -> str:
+    """sqlglot's name for a dialect (`postgresql` -> `postgres`); InvalidSQL when unknown."""
+    key = (name or "sqlite").strip().lower()
+    key = DIALECT_ALIASES.get(key, key)
+    try:
+        sqlglot.Dialect.get_or_raise(key)
+    except ValueError:
+        raise InvalidSQL(f"unknown SQL dialect {name!r} (sqlglot names such as sqlite, "
+                         "postgres, mysql, duckdb, tsql)") from None  # fmt: skip
+    return key
+
+
+def parse_sql(sql: str, dialect: str = "sqlite") -> list[exp.Expression]:
+    """Every statement in `sql`, parsed; InvalidSQL says why when it cannot be."""
+    dialect = dialect_name(dialect)
+    if not sql.strip():
+        raise InvalidSQL("the SQL is empty")
+    try:
+        return [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+    except (ParseError, TokenError, ValueError) as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "syntax error"
+        raise InvalidSQL(f"not valid {dialect} SQL ({detail})") from None
+
+
+def parse_one(sql: str, dialect: str = "sqlite") -> exp.Expression | None:
+    """The single statement in `sql`, or None when it does not parse as exactly one."""
+    try:
+        statements = parse_sql(sql, dialect)
+    except InvalidSQL:
+        return None
+    return statements[0] if len(statements) == 1 else None
+
 
 _STOP_MARKERS = (END_OF_TURN, START_OF_TURN, "<|endoftext|>", "</s>")
 _FENCE = re.compile(
@@ -61,22 +112,17 @@ def _longest_parsing_prefix(text: str, dialect: str) -> str:
 
 def parses(sql: str, dialect: str = "sqlite") -> bool:
     """True when sqlglot parses `sql` as exactly one statement in `dialect`."""
-    if not sql.strip():
-        return False
-    try:
-        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
-    except (ParseError, TokenError, ValueError):
-        return False
-    return len(statements) == 1
+    return parse_one(sql, dialect) is not None
 
 
 def pretty_sql(sql: str, dialect: str = "sqlite", to: str | None = None) -> str:
     """Pretty-print (and optionally transpile to `to`); unparseable SQL comes back unchanged."""
-    if not sql.strip():
+    tree = parse_one(sql, dialect) if sql.strip() else None
+    if tree is None:
         return sql
     try:
-        return sqlglot.transpile(sql, read=dialect, write=to or dialect, pretty=True)[0]
-    except (ParseError, TokenError, ValueError):
+        return tree.sql(dialect=dialect_name(to or dialect), pretty=True)
+    except (InvalidSQL, ValueError, sqlglot.errors.UnsupportedError):
         return sql
 
 

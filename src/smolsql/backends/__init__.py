@@ -10,13 +10,13 @@ import importlib.util
 import sys
 from typing import TYPE_CHECKING
 
-from smolsql.backends.base import Backend, GenerationOptions
+from smolsql.backends.base import Backend, GenerationSettings
 from smolsql.errors import SmolsqlError
 
 if TYPE_CHECKING:
     from smolsql.models import ModelSpec
 
-__all__ = ["BACKENDS", "Backend", "GenerationOptions", "fastest_available", "load_backend"]
+__all__ = ["BACKENDS", "Backend", "GenerationSettings", "fastest_available", "load_backend"]
 
 BACKENDS = ("llamacpp", "transformers", "openai")
 """Fastest first: `auto` takes the first one installed."""
@@ -28,23 +28,23 @@ def fastest_available() -> str:
 
 
 def load_backend(
-    model: str | None = None, kind: str = "auto", options: GenerationOptions | None = None
+    model: str | None = None, kind: str = "auto", settings: GenerationSettings | None = None
 ) -> Backend:
     """Load `model` (see `smolsql.models.resolve_model`) with the backend `kind`.
 
-    `module:factory` calls your own `factory(model, options)`.
+    `module:factory` calls your own `factory(model, settings)`.
     `auto` prefers llama.cpp and says so in one line when it falls back to transformers.
     `openai` takes its endpoint from the environment (see `OpenAIBackend.from_env`).
     """
     if ":" in kind:
-        return _from_factory(kind, model, options or GenerationOptions())
+        return _from_factory(kind, model, settings or GenerationSettings())
     if kind not in ("auto", *BACKENDS):
         choices = f"auto, {', '.join(BACKENDS)}, or module:factory"
         raise SmolsqlError(f"unknown backend {kind!r}; choose from: {choices}")
     if kind == "openai":
         from smolsql.backends.openai import OpenAIBackend
 
-        return OpenAIBackend.from_env(model, options)
+        return OpenAIBackend.from_env(model, settings)
 
     from smolsql.models import resolve_model
 
@@ -59,7 +59,7 @@ def load_backend(
             )
         else:
             try:
-                return _llamacpp(spec, options)
+                return _llamacpp(spec, settings)
             except SmolsqlError as exc:
                 print(f"smolsql: {exc}; using the transformers backend", file=sys.stderr)
                 kind = "transformers"
@@ -68,22 +68,22 @@ def load_backend(
             raise SmolsqlError(
                 "the llamacpp backend needs llama-cpp-python: pip install 'smolsql[fast]'"
             )
-        return _llamacpp(spec, options)
+        return _llamacpp(spec, settings)
     from smolsql.backends.transformers import TransformersBackend
 
-    return TransformersBackend.from_spec(spec, options)
+    return TransformersBackend.from_spec(spec, settings)
 
 
-def _llamacpp(spec: ModelSpec, options: GenerationOptions | None) -> Backend:
+def _llamacpp(spec: ModelSpec, settings: GenerationSettings | None) -> Backend:
     from smolsql.backends.llamacpp import LlamaCppBackend
 
-    return LlamaCppBackend.from_spec(spec, options)
+    return LlamaCppBackend.from_spec(spec, settings)
 
 
-def _from_factory(spec: str, model: str | None, options: GenerationOptions) -> Backend:
+def _from_factory(spec: str, model: str | None, settings: GenerationSettings) -> Backend:
     module_name, _, attr = spec.partition(":")
     try:
         factory = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError):
         raise SmolsqlError(f"cannot import backend {spec!r}") from None
-    return factory(model, options)
+    return factory(model, settings)

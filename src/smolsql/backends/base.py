@@ -1,26 +1,61 @@
-"""The protocol every generation backend speaks: prompts in, completions out."""
+"""The protocol every generation backend speaks, and the one record of generation settings."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol
+
+from smolsql.errors import SmolsqlError
 
 
 @dataclass(frozen=True)
-class GenerationOptions:
+class GenerationSettings:
+    """How a backend generates: length, batching, sampling for candidates, llama.cpp knobs."""
+
     max_new_tokens: int = 256
     """SQL rarely needs more; a runaway completion is cut here."""
     batch_size: int = 8
+    """Prompts generated together (transformers, concurrent requests for openai)."""
+    temperature: float = 0.7
+    """Sampling temperature for candidates (the first answer is always greedy)."""
+    top_p: float = 0.95
+    """Nucleus sampling for candidates: the smallest set of tokens holding this much mass."""
+    seed: int = 0
+    """Candidates are a function of (seed, prompt): the same question gets the same ones."""
+    prefix_cache: int = 8
+    """llama.cpp: schema prefixes kept computed (0: none, not even the last one)."""
+    threads: int | None = None
+    """llama.cpp: CPU threads (None: all cores)."""
+    lookahead: int = 0
+    """llama.cpp: prompt-lookup draft tokens verified per greedy step (0: plain greedy)."""
+
+    def __post_init__(self) -> None:
+        if self.max_new_tokens < 1:
+            raise SmolsqlError("max_new_tokens must be at least 1")
+        if not 0 < self.top_p <= 1:
+            raise SmolsqlError("top_p must be in (0, 1]")
+        if self.temperature < 0:
+            raise SmolsqlError("temperature must be 0 or more")
 
 
-@runtime_checkable
 class Backend(Protocol):
-    """Anything that turns prompts into completions, greedily, stopping at end of turn."""
+    """Anything that turns prompts into completions, stopping at end of turn."""
 
     name: str
     """The model's name, as reports and the app show it."""
 
     def generate(self, prompts: Sequence[str]) -> list[str]:
-        """One completion per prompt, in order, without the prompt and the stop marker."""
+        """One greedy completion per prompt, in order, without the prompt and the stop marker."""
         ...
+
+    def sample(self, prompts: Sequence[str], n: int) -> list[list[str]]:
+        """`n` sampled completions per prompt (settings' temperature, top_p, seed), in order."""
+        ...
+
+
+def prompt_seed(seed: int, prompt: str) -> int:
+    """A 63-bit seed from the settings' seed and the prompt, stable across runs and machines."""
+    digest = hashlib.sha256(f"{seed}\x00{prompt}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1

@@ -1,27 +1,41 @@
 """Generation with llama.cpp on a GGUF file: the fast path on a CPU.
 
-One question is decoded at a time, greedily, token by token, from an F16 file by
-default (see the README's measurements for the other types). Each question's prompt starts
-with its schema (see `smolsql.prompt`); the state after that prefix is kept per
-schema, so a question about a database seen before only computes its own tokens.
+llama-cpp-python's `Llama` loads the weights and tokenizes; the decoding runs on
+a context of our own, made and driven through the `llama_*` C functions that
+llama-cpp-python mirrors (public API, no private attributes): one sequence for
+greedy answers, up to `MAX_SEQUENCES` for candidates. Each question's prompt
+starts with its schema (see `smolsql.prompt`); the state after that prefix is
+kept per schema, so a question about a database seen before only computes its own
+tokens. Candidates for one question are decoded as parallel sequences in one
+batch per step, all sharing the question's computed prompt (the multi-sequence
+KV cache), not one run after another.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from smolsql.backends.base import GenerationOptions
+import numpy as np
+
+from smolsql.backends.base import GenerationSettings, prompt_seed
+from smolsql.errors import SmolsqlError
 from smolsql.models import ModelSpec
 from smolsql.prompt import END_OF_TURN, shared_prefix
 
 DEFAULT_GGUF_TYPE = "f16"
 """Same SQL as transformers fp32 on 98.5% of Spider dev; Q8_0 is faster, 62.8% (README)."""
-N_CTX = 4096
-"""Schema budget (1536 by default) + question + answer, with room for larger budgets."""
+N_CTX = 8192
+"""KV cells shared by all sequences: a 1536-token schema, the question, and candidates' SQL."""
+N_BATCH = 256
+MAX_SEQUENCES = 32
+"""Candidates decoded together at most (`smolsql.choose.MAX_CANDIDATES`)."""
+TOP_TOKENS = 256
+"""Nucleus sampling looks at the most likely tokens first (the rest rarely matter)."""
 
 
 class LlamaCppBackend:
@@ -29,41 +43,55 @@ class LlamaCppBackend:
         self,
         model_path: str | Path,
         name: str = "",
-        options: GenerationOptions | None = None,
-        prefix_cache: int = 8,
-        n_threads: int | None = None,
-        lookahead: int = 0,
+        settings: GenerationSettings | None = None,
     ) -> None:
-        """`prefix_cache`: schema prefixes kept computed (0: none, not even the last one).
-
-        `lookahead`: prompt-lookup draft tokens checked per decode step (0: plain greedy).
-        """
+        import llama_cpp
         from llama_cpp import Llama
 
-        self.llm = Llama(
-            model_path=str(model_path),
-            n_ctx=N_CTX,
-            n_batch=256,  # the logits buffer is n_batch x vocab floats: 50 MB here, not 100
-            n_threads=n_threads or os.cpu_count(),
-            verbose=False,
-        )
+        self.settings = settings or GenerationSettings()
+        threads = self.settings.threads or os.cpu_count() or 1
+        # Weights and tokenizer; its own context is left minimal, decoding uses ours.
+        self.llm = Llama(model_path=str(model_path), n_ctx=32, n_batch=32,
+                         n_threads=threads, verbose=False)  # fmt: skip
+        params = llama_cpp.llama_context_default_params()
+        params.n_ctx = N_CTX
+        params.n_batch = params.n_ubatch = N_BATCH
+        params.n_seq_max = MAX_SEQUENCES
+        params.kv_unified = True  # one pool of cells: a prompt shared by sequences is stored once
+        params.n_threads = params.n_threads_batch = threads
+        self._ctx = llama_cpp.llama_init_from_model(self.llm.model, params)
+        if not self._ctx:
+            raise SmolsqlError(f"llama.cpp could not make a context for {model_path}")
+        self._memory = llama_cpp.llama_get_memory(self._ctx)
+        self._batch = llama_cpp.llama_batch_init(N_BATCH, 0, 1)
+        self._n_vocab = self.llm.n_vocab()
+        self._past: list[int] = []
+        """Tokens whose keys and values sequence 0 holds, at positions 0, 1, ..."""
         self.name = name or Path(model_path).stem
-        self.options = options or GenerationOptions()
-        self.prefix_cache = prefix_cache
         self._states: OrderedDict[str, bytes] = OrderedDict()
         self.stop_ids = {self.llm.token_eos(), *self._tokens(END_OF_TURN)}
         self.prefix_hits = 0
-        self.lookahead = lookahead
         self.drafted = self.accepted = 0
 
     @classmethod
     def from_spec(
-        cls, spec: ModelSpec, options: GenerationOptions | None = None, outtype: str = ""
+        cls, spec: ModelSpec, settings: GenerationSettings | None = None, outtype: str = ""
     ) -> LlamaCppBackend:
         from smolsql.convert import gguf_file
 
         outtype = outtype or os.environ.get("SMOLSQL_GGUF_TYPE") or DEFAULT_GGUF_TYPE
-        return cls(gguf_file(spec, outtype), f"{spec.name} ({outtype}, llama.cpp)", options)
+        return cls(gguf_file(spec, outtype), f"{spec.name} ({outtype}, llama.cpp)", settings)
+
+    def close(self) -> None:
+        import llama_cpp
+
+        if getattr(self, "_ctx", None):
+            llama_cpp.llama_batch_free(self._batch)
+            llama_cpp.llama_free(self._ctx)
+            self._ctx = None
+
+    def __del__(self) -> None:
+        self.close()
 
     def count_tokens(self, text: str) -> int:
         return len(self._tokens(text))
@@ -73,102 +101,220 @@ class LlamaCppBackend:
         order = sorted(range(len(prompts)), key=lambda i: shared_prefix(prompts[i]))
         out = [""] * len(prompts)
         for i in order:
-            out[i] = self._complete(prompts[i])
+            out[i] = self._text(self._greedy(self._prompt(prompts[i])))
         return out
 
-    def _complete(self, prompt: str) -> str:
-        tokens = self._tokens(prompt)
-        if self.prefix_cache:
+    def sample(self, prompts: Sequence[str], n: int) -> list[list[str]]:
+        if not 1 <= n <= MAX_SEQUENCES:
+            raise SmolsqlError(f"llama.cpp decodes 1 to {MAX_SEQUENCES} candidates, not {n}")
+        out = []
+        for prompt in prompts:
+            rng = np.random.default_rng(prompt_seed(self.settings.seed, prompt))
+            out.append([self._text(t) for t in self._parallel(self._prompt(prompt), n, rng)])
+        return out
+
+    # ------------------------------------------------------------------ decoding
+
+    def _prompt(self, prompt: str) -> list[int]:
+        """The prompt's tokens, with its schema prefix put in place from the cache."""
+        if self.settings.prefix_cache:
             self._restore(shared_prefix(prompt))
         else:
-            self.llm.reset()  # forget the last prompt, so nothing is reused
-        return self.llm.detokenize(self._greedy(tokens)).decode("utf-8", errors="replace")
+            self._forget()
+        return self._tokens(prompt)
+
+    def _feed(self, tokens: list[int]) -> None:
+        """Make sequence 0 hold `tokens`, computing only what it does not hold yet.
+
+        Afterwards the logits of the last token are output -1.
+        """
+        import llama_cpp
+
+        kept = min(_common_length(self._past, tokens), len(tokens) - 1)
+        llama_cpp.llama_memory_seq_rm(self._memory, 0, kept, -1)
+        for start in range(kept, len(tokens), N_BATCH):
+            chunk = tokens[start : start + N_BATCH]
+            last = start + len(chunk) == len(tokens)
+            self._decode([(t, start + i, 0, last and i == len(chunk) - 1)
+                          for i, t in enumerate(chunk)])  # fmt: skip
+        self._past = list(tokens)
+
+    def _decode(self, entries: list[tuple[int, int, int, bool]]) -> None:
+        """One llama_decode of (token, position, sequence, wants logits) entries."""
+        import llama_cpp
+
+        batch = self._batch
+        batch.n_tokens = len(entries)
+        for i, (token, pos, seq, logits) in enumerate(entries):
+            batch.token[i] = token
+            batch.pos[i] = pos
+            batch.n_seq_id[i] = 1
+            batch.seq_id[i][0] = seq
+            batch.logits[i] = logits
+        status = llama_cpp.llama_decode(self._ctx, batch)
+        if status != 0:
+            raise SmolsqlError(f"llama.cpp could not decode (status {status}): context full?")
+
+    def _logits(self, index: int) -> np.ndarray:
+        import llama_cpp
+
+        row = llama_cpp.llama_get_logits_ith(self._ctx, index)
+        return np.ctypeslib.as_array(row, shape=(self._n_vocab,))
+
+    def _room(self, used: int, sequences: int = 1) -> int:
+        """New tokens each sequence may write: max_new_tokens, or what the context has left."""
+        return max(0, min(self.settings.max_new_tokens, (N_CTX - used) // sequences - 1))
 
     def _greedy(self, prompt: list[int]) -> list[int]:
         """Greedy decoding with prompt-lookup drafts, verified in one batch per step.
 
-        SQL copies table and column names from the schema in the prompt: after each
-        token, the tokens that followed the last `NGRAM` tokens' earlier occurrence are
-        proposed, the model scores them all in one decode, and the ones it would have
-        chosen itself are kept. The output is the greedy output; only faster.
+        SQL copies table and column names from the schema in the prompt: with
+        `settings.lookahead`, after each token the tokens that followed the last
+        `NGRAM` tokens' earlier occurrence are proposed, the model scores them all
+        in one decode, and the ones it would have chosen itself are kept. The
+        output is the greedy output either way.
         """
-        llm = self.llm
-        kept = _common_length(llm.input_ids[: llm.n_tokens], prompt[:-1])
-        llm.n_tokens = kept  # reuse what is already computed (the schema prefix)
-        llm.eval(prompt[kept:])
-        n_past = llm.n_tokens
-        token = _argmax(llm, -1)
+        import llama_cpp
+
+        self._feed(prompt)
+        limit = self._room(len(prompt))
+        n_past = len(prompt)
+        token = int(self._logits(-1).argmax())
         context = list(prompt)
         out: list[int] = []
-        while token not in self.stop_ids and len(out) < self.options.max_new_tokens:
+        while token not in self.stop_ids and len(out) < limit:
             out.append(token)
             context.append(token)
-            room = min(self.lookahead, self.options.max_new_tokens - len(out), N_CTX - n_past - 2)
+            room = min(self.settings.lookahead, limit - len(out))
             draft = _lookup(context, max(room, 0))
             batch = [token, *draft]
-            choices = _decode_all(llm, batch, n_past)
+            self._decode([(t, n_past + i, 0, True) for i, t in enumerate(batch)])
+            choices = [int(self._logits(i).argmax()) for i in range(len(batch))]
             accepted = 0
             while accepted < len(draft) and choices[accepted] == draft[accepted]:
-                if draft[accepted] in self.stop_ids or len(out) >= self.options.max_new_tokens:
+                if draft[accepted] in self.stop_ids or len(out) >= limit:
                     break
                 out.append(draft[accepted])
                 context.append(draft[accepted])
                 accepted += 1
             n_past += 1 + accepted
-            llm._ctx.kv_cache_seq_rm(-1, n_past, -1)  # drop the rejected draft's cells
-            llm.input_ids[n_past - 1 - accepted : n_past] = batch[: 1 + accepted]
-            llm.n_tokens = n_past
-            token = choices[accepted] if accepted < len(choices) else choices[-1]
+            llama_cpp.llama_memory_seq_rm(self._memory, 0, n_past, -1)  # the rejected draft
+            token = choices[accepted]
             self.drafted += len(draft)
             self.accepted += accepted
+        self._past = context[:n_past]
         return out
 
+    def _parallel(self, prompt: list[int], n: int, rng: np.random.Generator) -> list[list[int]]:
+        """`n` sampled continuations of `prompt`, decoded as `n` sequences in one batch a step.
+
+        The prompt is computed once, in sequence 0, and shared with sequences 1..n-1
+        (their cells are the same cells); each step decodes the next token of every
+        unfinished sequence together. Afterwards only sequence 0's prompt remains.
+        """
+        import llama_cpp
+
+        self._feed(prompt)
+        n_past = len(prompt)
+        limit = self._room(n_past, n)
+        first = self._logits(-1)[None, :]
+        current = [_sample(first, self.settings, rng)[0] for _ in range(n)]
+        for seq in range(1, n):
+            llama_cpp.llama_memory_seq_cp(self._memory, 0, seq, 0, n_past)
+        outs: list[list[int]] = [[] for _ in range(n)]
+        active = list(range(n))
+        try:
+            while True:
+                active = [s for s in active if current[s] not in self.stop_ids
+                          and len(outs[s]) < limit]  # fmt: skip
+                if not active:
+                    break
+                entries = []
+                for s in active:
+                    outs[s].append(current[s])
+                    entries.append((current[s], n_past + len(outs[s]) - 1, s, True))
+                self._decode(entries)
+                logits = np.stack([self._logits(i) for i in range(len(active))])
+                for s, token in zip(active, _sample(logits, self.settings, rng), strict=True):
+                    current[s] = token
+        finally:
+            for seq in range(1, n):
+                llama_cpp.llama_memory_seq_rm(self._memory, seq, -1, -1)
+            llama_cpp.llama_memory_seq_rm(self._memory, 0, n_past, -1)
+            self._past = list(prompt)
+        return outs
+
+    # ------------------------------------------------------------------ prefix states
+
     def _restore(self, prefix: str) -> None:
-        """Put the state after `prefix` in place; `generate` then evaluates only the rest."""
+        """Put the state after `prefix` in place; the prompt's own tokens are computed later."""
         if not prefix:
             return
         tokens = self._tokens(prefix)
-        n = len(tokens)
-        if self.llm.n_tokens >= n and list(self.llm.input_ids[:n]) == tokens:
+        if self._past[: len(tokens)] == tokens:
             self.prefix_hits += 1  # already there: the last question was on this schema
         elif prefix in self._states:
             self._load(tokens, self._states[prefix])
             self._states.move_to_end(prefix)
             self.prefix_hits += 1
         else:
-            self.llm.reset()
-            self.llm.eval(tokens)
+            self._forget()
+            self._feed(tokens)
             self._states[prefix] = self._save()
-            while len(self._states) > self.prefix_cache:
+            while len(self._states) > self.settings.prefix_cache:
                 self._states.popitem(last=False)
 
-    # Llama.save_state also copies its n_batch x vocab logits buffer (50 MB) per state;
-    # a prefix needs only the context's own state (the KV cache, ~23 KB per token here).
-    def _save(self) -> bytes:
-        import ctypes
-
+    def _forget(self) -> None:
         import llama_cpp
 
-        ctx = self.llm._ctx.ctx
-        size = llama_cpp.llama_state_get_size(ctx)
+        llama_cpp.llama_memory_clear(self._memory, True)
+        self._past = []
+
+    # Only sequence 0's cells: the KV cache of the prefix, ~23 KB per token here.
+    def _save(self) -> bytes:
+        import llama_cpp
+
+        size = llama_cpp.llama_state_seq_get_size(self._ctx, 0)
         buffer = (ctypes.c_uint8 * size)()
-        written = llama_cpp.llama_state_get_data(ctx, buffer, size)
+        written = llama_cpp.llama_state_seq_get_data(self._ctx, buffer, size, 0)
         return bytes(buffer[:written])
 
     def _load(self, tokens: list[int], state: bytes) -> None:
-        import ctypes
-
         import llama_cpp
 
+        self._forget()
         buffer = (ctypes.c_uint8 * len(state)).from_buffer_copy(state)
-        if llama_cpp.llama_state_set_data(self.llm._ctx.ctx, buffer, len(state)) != len(state):
-            raise RuntimeError("llama.cpp refused a saved prefix state")
-        self.llm.input_ids[: len(tokens)] = tokens
-        self.llm.n_tokens = len(tokens)
-        self.llm._requires_eval = True  # the logits are stale until the suffix is evaluated
+        if llama_cpp.llama_state_seq_set_data(self._ctx, buffer, len(state), 0) != len(state):
+            raise SmolsqlError("llama.cpp refused a saved prefix state")
+        self._past = list(tokens)
 
     def _tokens(self, text: str) -> list[int]:
         return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+    def _text(self, tokens: list[int]) -> str:
+        return self.llm.detokenize(tokens).decode("utf-8", errors="replace")
+
+
+def _sample(logits: np.ndarray, settings: GenerationSettings, rng: Any) -> list[int]:
+    """One token per row of `logits`: temperature, then nucleus (top-p) sampling.
+
+    The nucleus is taken among the `TOP_TOKENS` most likely tokens (at the
+    temperatures used here the rest hold a negligible share), so only they are scored.
+    """
+    if settings.temperature == 0:
+        return [int(i) for i in logits.argmax(axis=1)]
+    k = min(TOP_TOKENS, logits.shape[1] - 1)
+    top = np.argpartition(logits, -k, axis=1)[:, -k:]
+    out = []
+    for row, ids in zip(logits, top, strict=True):
+        scores = row[ids].astype(np.float64) / settings.temperature
+        order = np.argsort(-scores, kind="stable")
+        weights = np.exp(scores[order] - scores[order[0]])
+        mass = np.cumsum(weights) / weights.sum()
+        keep = int(np.searchsorted(mass, settings.top_p)) + 1  # the first to reach top_p
+        kept = weights[:keep]
+        out.append(int(ids[order[rng.choice(len(kept), p=kept / kept.sum())]]))
+    return out
 
 
 NGRAM = 2
@@ -192,19 +338,3 @@ def _common_length(a: Sequence[int], b: Sequence[int]) -> int:
             break
         n += 1
     return n
-
-
-def _argmax(llm: Any, index: int) -> int:
-    """The greedy token from the logits of batch position `index` (-1: the last)."""
-    import llama_cpp
-    import numpy as np
-
-    row = llama_cpp.llama_get_logits_ith(llm._ctx.ctx, index)
-    return int(np.ctypeslib.as_array(row, shape=(llm.n_vocab(),)).argmax())
-
-
-def _decode_all(llm: Any, batch: list[int], n_past: int) -> list[int]:
-    """Decode `batch` at `n_past` with logits at every position; the greedy choice after each."""
-    llm._batch.set_batch(batch=batch, n_past=n_past, logits_all=True)
-    llm._ctx.decode(llm._batch)
-    return [_argmax(llm, i) for i in range(len(batch))]

@@ -12,7 +12,7 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from smolsql.backends.base import GenerationOptions
+from smolsql.backends.base import GenerationSettings, prompt_seed
 from smolsql.endpoint import Client, Endpoint, EndpointError
 from smolsql.errors import SmolsqlError
 from smolsql.prompt import END_OF_TURN, prompt_messages
@@ -24,18 +24,20 @@ class OpenAIBackend:
     def __init__(
         self,
         endpoint: Endpoint,
-        options: GenerationOptions | None = None,
+        settings: GenerationSettings | None = None,
         mode: str = "completions",
     ) -> None:
         if mode not in MODES:
             raise SmolsqlError(f"unknown OpenAI mode {mode!r}; choose from {', '.join(MODES)}")
         self.client = Client(endpoint)
-        self.options = options or GenerationOptions()
+        self.settings = settings or GenerationSettings()
         self.mode = mode
         self.name = f"{endpoint.model} @ {endpoint.base_url}"
 
     @classmethod
-    def from_env(cls, model: str | None, options: GenerationOptions | None = None):
+    def from_env(
+        cls, model: str | None, settings: GenerationSettings | None = None
+    ) -> OpenAIBackend:
         """SMOLSQL_OPENAI_BASE_URL (or OPENAI_BASE_URL), _API_KEY, _MODE; `model` is served name."""
         env = os.environ.get
         base_url = env("SMOLSQL_OPENAI_BASE_URL") or env("OPENAI_BASE_URL") or ""
@@ -47,32 +49,46 @@ class OpenAIBackend:
             )
         key = env("SMOLSQL_OPENAI_API_KEY") or env("OPENAI_API_KEY") or ""
         endpoint = Endpoint(base_url, model, key, timeout_s=120.0)
-        return cls(endpoint, options, env("SMOLSQL_OPENAI_MODE") or "completions")
+        return cls(endpoint, settings, env("SMOLSQL_OPENAI_MODE") or "completions")
 
     def generate(self, prompts: Sequence[str]) -> list[str]:
-        with ThreadPoolExecutor(max(1, self.options.batch_size)) as pool:
-            return list(pool.map(self._complete, prompts))
+        with ThreadPoolExecutor(max(1, self.settings.batch_size)) as pool:
+            return [texts[0] for texts in pool.map(self._complete, prompts)]
 
-    def _complete(self, prompt: str) -> str:
+    def sample(self, prompts: Sequence[str], n: int) -> list[list[str]]:
+        """`n` choices per request (the `n` parameter), seeded per prompt where servers allow."""
+        with ThreadPoolExecutor(max(1, self.settings.batch_size)) as pool:
+            return list(pool.map(lambda p: self._complete(p, n), prompts))
+
+    def _complete(self, prompt: str, n: int = 0) -> list[str]:
+        """Greedy (n=0: one choice at temperature 0), or `n` sampled choices."""
         body: dict = {
             "model": self.client.endpoint.model,
             "temperature": 0,
-            "max_tokens": self.options.max_new_tokens,
+            "max_tokens": self.settings.max_new_tokens,
             "stop": [END_OF_TURN],
         }
+        if n:
+            s = self.settings
+            body.update(n=n, temperature=s.temperature, top_p=s.top_p,
+                        seed=prompt_seed(s.seed, prompt) % 2**31)  # fmt: skip
         if self.mode == "chat":
             body["messages"] = prompt_messages(prompt)
         else:
             body["prompt"] = prompt
         route = "chat/completions" if self.mode == "chat" else "completions"
         try:
-            return self.client.post(route, body, self._text)
+            texts = self.client.post(route, body, self._texts)
         except EndpointError as exc:
             raise SmolsqlError(f"{self.name}: {exc}") from None
+        if len(texts) < max(n, 1):
+            raise SmolsqlError(f"{self.name}: asked for {n} choices, the server sent {len(texts)}")
+        return texts
 
-    def _text(self, payload: dict) -> str:
-        choice = payload["choices"][0]
-        text = choice["message"]["content"] if self.mode == "chat" else choice["text"]
-        if not isinstance(text, str):
-            raise TypeError("no text in the choice")
-        return text.split(END_OF_TURN)[0]
+    def _texts(self, payload: dict) -> list[str]:
+        """The choices' texts in index order; a malformed payload is retried by the client."""
+        choices = sorted(payload["choices"], key=lambda c: c.get("index", 0))
+        texts = [c["message"]["content"] if self.mode == "chat" else c["text"] for c in choices]
+        if not texts or not all(isinstance(t, str) for t in texts):
+            raise TypeError("no text in the choices")
+        return [t.split(END_OF_TURN)[0] for t in texts]

@@ -1,11 +1,15 @@
-"""Generation with transformers on CPU or GPU: batched, greedy, stopping at end of turn."""
+"""Generation with transformers on CPU or GPU: batched, stopping at end of turn.
+
+Greedy answers in batches of similar length; candidates as `num_return_sequences`
+samples of one prompt, seeded by (settings' seed, prompt).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from smolsql.backends.base import GenerationOptions
+from smolsql.backends.base import GenerationSettings, prompt_seed
 from smolsql.models import ModelSpec, load_model, load_tokenizer
 from smolsql.prompt import END_OF_TURN
 
@@ -16,13 +20,13 @@ class TransformersBackend:
         model: Any,
         tokenizer: Any,
         name: str = "",
-        options: GenerationOptions | None = None,
+        settings: GenerationSettings | None = None,
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.tokenizer.padding_side = "left"
         self.name = name or getattr(model.config, "_name_or_path", "model")
-        self.options = options or GenerationOptions()
+        self.settings = settings or GenerationSettings()
         stop = {tokenizer.eos_token_id}
         end_id = tokenizer.convert_tokens_to_ids(END_OF_TURN)
         if isinstance(end_id, int) and end_id != tokenizer.unk_token_id:
@@ -30,8 +34,10 @@ class TransformersBackend:
         self.stop_ids = sorted(i for i in stop if i is not None)
 
     @classmethod
-    def from_spec(cls, spec: ModelSpec, options: GenerationOptions | None = None):
-        return cls(load_model(spec), load_tokenizer(spec), spec.name, options)
+    def from_spec(
+        cls, spec: ModelSpec, settings: GenerationSettings | None = None
+    ) -> TransformersBackend:
+        return cls(load_model(spec), load_tokenizer(spec), spec.name, settings)
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
@@ -42,7 +48,7 @@ class TransformersBackend:
         # Similar lengths together, so left padding wastes little compute.
         order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
         out: list[str] = [""] * len(prompts)
-        size = max(1, self.options.batch_size)
+        size = max(1, self.settings.batch_size)
         for start in range(0, len(order), size):
             chunk = order[start : start + size]
             batch = self.tokenizer(
@@ -55,7 +61,7 @@ class TransformersBackend:
                 generated = self.model.generate(
                     **batch,
                     do_sample=False,
-                    max_new_tokens=self.options.max_new_tokens,
+                    max_new_tokens=self.settings.max_new_tokens,
                     eos_token_id=self.stop_ids,
                     pad_token_id=self.tokenizer.pad_token_id,
                 )
@@ -63,4 +69,29 @@ class TransformersBackend:
             texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
             for i, text in zip(chunk, texts, strict=True):
                 out[i] = text
+        return out
+
+    def sample(self, prompts: Sequence[str], n: int) -> list[list[str]]:
+        import torch
+
+        if self.settings.temperature == 0:
+            return [[text] * n for text in self.generate(prompts)]
+        out = []
+        for prompt in prompts:
+            batch = self.tokenizer([prompt], return_tensors="pt", add_special_tokens=False)
+            with torch.random.fork_rng(devices=[]), torch.inference_mode():
+                torch.manual_seed(prompt_seed(self.settings.seed, prompt))
+                generated = self.model.generate(
+                    **batch.to(self.model.device),
+                    do_sample=True,
+                    temperature=self.settings.temperature,
+                    top_p=self.settings.top_p,
+                    top_k=0,
+                    num_return_sequences=n,
+                    max_new_tokens=self.settings.max_new_tokens,
+                    eos_token_id=self.stop_ids,
+                    pad_token_id=self.tokenizer.pad_token_id,
+                )
+            new_tokens = generated[:, batch["input_ids"].shape[1] :]
+            out.append(self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True))
         return out

@@ -8,11 +8,9 @@ the state it leaves, and nothing the user owns is ever written.
 
 from __future__ import annotations
 
-import math
 import shutil
 import sqlite3
 import tempfile
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,10 +24,9 @@ from smolsql.db.base import timeout_message
 from smolsql.db.sqlite import time_limit, was_interrupted
 from smolsql.errors import SmolsqlError
 from smolsql.records import Example
-from smolsql.sqltext import pretty_sql
+from smolsql.sqltext import parse_one, pretty_sql
 
 MAX_ROWS = 100_000
-READ_KINDS = (exp.Query,)
 
 
 @dataclass(frozen=True)
@@ -93,10 +90,8 @@ def _run_on_copy(db_path: str, sql: str, timeout_s: float) -> Outcome:
 
 
 def _is_query(sql: str, dialect: str) -> bool:
-    try:
-        return isinstance(sqlglot.parse_one(sql, read=dialect), exp.Query)
-    except (ParseError, TokenError):
-        return True  # unparseable: the read-only connection gives the error
+    tree = parse_one(sql, dialect)
+    return tree is None or isinstance(tree, exp.Query)  # unparseable: the database says why
 
 
 def _run_and_close(conn: sqlite3.Connection, sql: str, timeout_s: float) -> Outcome:
@@ -150,30 +145,5 @@ def _dump(conn: sqlite3.Connection) -> tuple[tuple[Any, ...], ...]:
 
 def is_ordered(sql: str, dialect: str = "sqlite") -> bool:
     """True when the outermost query sorts its rows, so row order is part of the answer."""
-    try:
-        tree = sqlglot.parse_one(sql, read=dialect)
-    except (ParseError, TokenError):
-        return False
+    tree = parse_one(sql, dialect)
     return tree is not None and bool(tree.args.get("order"))
-
-
-def normalize_value(value: Any) -> Any:
-    """Numbers compare within a tolerance (6 significant digits); 3 equals 3.0."""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if value.is_integer():
-            return int(value)
-        return float(f"{value:.6g}")
-    return value
-
-
-def same_rows(gold: tuple[tuple, ...], pred: tuple[tuple, ...], ordered: bool) -> bool:
-    """Rows compare as lists when the gold query orders them, else as multisets."""
-    norm_gold = [tuple(normalize_value(v) for v in row) for row in gold]
-    norm_pred = [tuple(normalize_value(v) for v in row) for row in pred]
-    if ordered:
-        return norm_gold == norm_pred
-    return Counter(norm_gold) == Counter(norm_pred)

@@ -7,21 +7,18 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-import sqlglot
-from sqlglot.errors import ParseError, TokenError
-
-from smolsql.evaluate.execution import is_ordered, run_query, same_rows
+from smolsql.evaluate.execution import is_ordered, run_query
 from smolsql.records import Prediction, Score
-from smolsql.sqltext import parses
+from smolsql.results import same_result
+from smolsql.sqltext import parse_one, parses
 
 __all__ = ["Score", "exact_match", "score", "summarize"]
 
 
 def normalized(sql: str, dialect: str) -> str | None:
     """SQL in one canonical spelling: sqlglot's rendering, case-folded."""
-    try:
-        tree = sqlglot.parse_one(sql, read=dialect)
-    except (ParseError, TokenError):
+    tree = parse_one(sql, dialect)
+    if tree is None:
         return None
     return " ".join(tree.sql(dialect=dialect, normalize=True).casefold().split())
 
@@ -31,10 +28,19 @@ def exact_match(gold: str, pred: str, dialect: str = "sqlite") -> bool:
     return a is not None and a == b
 
 
-def score(prediction: Prediction, timeout_s: float = 10.0, allow_writes: bool = False) -> Score:
+def score(
+    prediction: Prediction,
+    timeout_s: float = 10.0,
+    allow_writes: bool = False,
+    strict_columns: bool = False,
+) -> Score:
     """Score one prediction against its example's gold SQL (syntax, execution, exact match).
 
     `allow_writes` runs DML on throwaway copies of database files (never the files).
+    Predicted columns in another order count as a match (as Spider's test-suite
+    evaluation has it) unless `strict_columns`. Each candidate the prediction
+    tried is scored too (`candidate_execution`), so one run gives greedy, chosen
+    and oracle accuracy.
     """
     example = prediction.example
     sql = prediction.sql
@@ -47,15 +53,27 @@ def score(prediction: Prediction, timeout_s: float = 10.0, allow_writes: bool = 
     gold = run_query(example, example.sql, timeout_s, gold=True, allow_writes=allow_writes)
     if gold.error is not None:
         return Score(prediction, valid, em, "gold_error", detail=gold.error)
-    if not sql:
-        return Score(prediction, valid, em, "no_sql")
-    pred = run_query(example, sql, timeout_s, allow_writes=allow_writes)
-    if pred.error is not None:
-        return Score(prediction, valid, em, "pred_error", detail=pred.error)
     ordered = not gold.changed_state and is_ordered(example.sql, example.dialect)
-    correct = same_rows(gold.rows or (), pred.rows or (), ordered)
-    empty = correct and not gold.rows
-    return Score(prediction, valid, em, "correct" if correct else "wrong", empty_result=empty)
+    verdicts: dict[str, tuple[str, str]] = {}
+
+    def execution(candidate_sql: str) -> tuple[str, str]:
+        """(outcome, error detail) of one SQL; each distinct SQL runs once."""
+        if candidate_sql not in verdicts:
+            if not candidate_sql:
+                verdicts[candidate_sql] = ("no_sql", "")
+            else:
+                pred = run_query(example, candidate_sql, timeout_s, allow_writes=allow_writes)
+                if pred.error is not None:
+                    verdicts[candidate_sql] = ("pred_error", pred.error)
+                else:
+                    same = same_result(gold.rows or (), pred.rows or (), ordered, strict_columns)
+                    verdicts[candidate_sql] = ("correct" if same else "wrong", "")
+        return verdicts[candidate_sql]
+
+    outcome, detail = execution(sql)
+    tried = tuple(execution(c.sql)[0] for c in prediction.candidates)
+    empty = outcome == "correct" and not gold.rows
+    return Score(prediction, valid, em, outcome, empty, detail, candidate_execution=tried)
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -73,6 +91,30 @@ def _accuracy(scores: Sequence[Score]) -> dict[str, Any]:
     }
 
 
+def _candidate_summary(scores: Sequence[Score]) -> dict[str, Any]:
+    """Greedy (the first candidate), oracle (any candidate right) and how answers were chosen."""
+    tried = [s for s in scores if s.candidate_execution]
+    if not tried:
+        return {}
+    counted = [s for s in scores if s.execution not in ("gold_error", "no_db", "no_gold")]
+
+    def greedy(s: Score) -> str:
+        return s.candidate_execution[0] if s.candidate_execution else s.execution
+
+    def oracle(s: Score) -> bool:
+        return "correct" in (s.candidate_execution or (s.execution,))
+
+    sampled = [s for s in tried if len(s.candidate_execution) > 1]
+    return {
+        "greedy_execution_accuracy": _rate(sum(greedy(s) == "correct" for s in counted),
+                                           len(counted)),
+        "oracle_execution_accuracy": _rate(sum(oracle(s) for s in counted), len(counted)),
+        "candidates_sampled": len(sampled),
+        "chosen_not_greedy": sum(s.prediction.chosen != 0 for s in tried),
+        "candidates_per_question_max": max(len(s.candidate_execution) for s in tried),
+    }  # fmt: skip
+
+
 def summarize(
     scores: Sequence[Score], by: Sequence[str] = ("db_id", "domain", "sql_complexity")
 ) -> dict:
@@ -87,6 +129,7 @@ def summarize(
     summary["gold_failed"] = outcomes.get("gold_error", 0)
     summary["correct_empty_result"] = sum(s.empty_result for s in scores)
     summary["outcomes"] = dict(sorted(outcomes.items()))
+    summary.update(_candidate_summary(scores))
     verdicts = [s.judge for s in scores if s.judge is not None]
     if verdicts:
         usable = [v for v in verdicts if not v.failed]

@@ -1,7 +1,7 @@
 """The HTTP API (`smolsql serve`): question in, SQL out; and SQL run read-only, rows out.
 
-POST /v1/sql     {question, database | schema, dialect}  -> {sql, valid, problems, ...}
-POST /v1/query   {database, question | sql, max_rows}     -> the same, plus columns and rows
+POST /v1/sql     {question, database | schema, dialect, candidates} -> {sql, valid, choice, ...}
+POST /v1/query   {database, question | sql, max_rows, candidates} -> the same, plus rows
 GET  /v1/databases, GET /healthz; OpenAPI docs at /docs.
 Every route calls `Service`, which calls the same `ask`/`run_sql` as the CLI.
 """
@@ -19,13 +19,20 @@ from pydantic import BaseModel, Field
 
 from smolsql import __version__
 from smolsql.ask import MAX_QUESTION_CHARS, Answer
+from smolsql.choose import MAX_CANDIDATES, describe
 from smolsql.db import Result
 from smolsql.errors import SmolsqlError
-from smolsql.serve.service import MAX_ROWS_LIMIT, Service, UnknownDatabase
+from smolsql.serve.service import MAX_ROWS_LIMIT, PERSON, Service, UnknownDatabase
 from smolsql.sqltext import pretty_sql
 
 MAX_BODY_BYTES = 256 * 1024
 """A schema of a few hundred tables fits; a megabyte question does not."""
+
+
+CANDIDATES_HELP = (
+    "answers considered: the greedy one, and when it does not run and return rows, samples "
+    "run read-only until the best is found (1: greedy only; default: the server's)"
+)
 
 
 class SQLRequest(BaseModel):
@@ -35,15 +42,25 @@ class SQLRequest(BaseModel):
         None, alias="schema", description="CREATE TABLE statements, in place of a database"
     )
     dialect: str | None = Field(None, description="write the SQL in this dialect (sqlglot name)")
+    candidates: int | None = Field(None, ge=1, le=MAX_CANDIDATES, description=CANDIDATES_HELP)
 
 
 class QueryRequest(BaseModel):
     database: str
     question: str | None = Field(None, max_length=MAX_QUESTION_CHARS)
+    candidates: int | None = Field(None, ge=1, le=MAX_CANDIDATES, description=CANDIDATES_HELP)
     sql: str | None = Field(
         None, max_length=100_000, description="SQL to run, in place of a question"
     )
     max_rows: int | None = Field(None, ge=1, le=MAX_ROWS_LIMIT)
+
+
+class Choice(BaseModel):
+    method: str = Field(description="greedy, candidates, or given (the request's own SQL)")
+    chosen: int = Field(description="which candidate is the answer, from 1 (1: the greedy one)")
+    tried: int = Field(description="candidates made (1 when the greedy answer was taken)")
+    ran: int = Field(description="candidates that ran on the database")
+    summary: str = Field(description="the same in words, e.g. 'tried 8, 3 ran, chose #2'")
 
 
 class SQLResponse(BaseModel):
@@ -53,6 +70,7 @@ class SQLResponse(BaseModel):
     notes: list[str]
     latency_ms: float
     model: str
+    choice: Choice
 
 
 class QueryResponse(SQLResponse):
@@ -104,7 +122,7 @@ def create_app(service: Service) -> FastAPI:
     async def sql(body: SQLRequest) -> SQLResponse:
         start = time.perf_counter()
         answer = await run_in_threadpool(
-            service.sql, body.question, body.database, body.schema_, body.dialect
+            service.sql, body.question, body.database, body.schema_, body.dialect, body.candidates
         )
         return SQLResponse(**_answer_fields(answer, start, body.dialect))
 
@@ -112,7 +130,7 @@ def create_app(service: Service) -> FastAPI:
     async def query(body: QueryRequest) -> QueryResponse:
         start = time.perf_counter()
         answer = await run_in_threadpool(
-            service.query, body.database, body.question, body.sql, body.max_rows
+            service.query, body.database, body.question, body.sql, body.max_rows, body.candidates
         )
         return QueryResponse(**_answer_fields(answer, start), **_result_fields(answer.result))
 
@@ -129,7 +147,20 @@ def _answer_fields(answer: Answer, start: float, dialect: str | None = None) -> 
         "notes": list(answer.notes),
         "latency_ms": round((time.perf_counter() - start) * 1000, 1),
         "model": answer.prediction.model,
+        "choice": _choice(answer),
     }
+
+
+def _choice(answer: Answer) -> Choice:
+    tried = answer.prediction.candidates
+    method = "candidates" if len(tried) > 1 else "greedy"
+    return Choice(
+        method="given" if answer.prediction.model == PERSON else method,
+        chosen=answer.prediction.chosen + 1,
+        tried=max(len(tried), 1),
+        ran=sum(c.status in ("rows", "empty") for c in tried),
+        summary=describe(answer.prediction),
+    )
 
 
 def _result_fields(result: Result | None) -> dict:

@@ -17,10 +17,13 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from smolsql.ask import ask, find_problems, run_sql
-from smolsql.backends import GenerationOptions, load_backend
+from smolsql.ask import ask
+from smolsql.backends import GenerationSettings, load_backend
+from smolsql.checks import find_problems
+from smolsql.choose import DEFAULT_CANDIDATES, MAX_CANDIDATES, ChoiceSettings, describe
 from smolsql.db import DEFAULT_MAX_ROWS, Database, Result, open_database
 from smolsql.errors import SmolsqlError
+from smolsql.run import run_sql
 from smolsql.sample import QUESTIONS, open_target
 from smolsql.schema import render_schema
 from smolsql.serve.service import PERSON, Serialized
@@ -31,7 +34,7 @@ SOURCES = ("Sample: a record shop", "SQLite file", "CSV or Parquet files", "SQLA
 @st.cache_resource(show_spinner="Loading the model…")
 def get_backend(model: str | None, kind: str) -> Serialized:
     """One model for every session of this server; `Serialized` queues their questions."""
-    return Serialized(load_backend(model, kind, GenerationOptions()))
+    return Serialized(load_backend(model, kind, GenerationSettings()))
 
 
 def upload_path(upload) -> str:
@@ -102,6 +105,12 @@ def main() -> None:
         "SMOLSQL_APP_BACKEND", "auto"))  # fmt: skip
     st.caption(f"Model: {backend.name}")
     max_rows = st.sidebar.number_input("Row limit", 1, 10_000, min(DEFAULT_MAX_ROWS, 200))
+    default = int(os.environ.get("SMOLSQL_APP_CANDIDATES", DEFAULT_CANDIDATES))
+    candidates = st.sidebar.number_input(
+        "Candidates", 1, MAX_CANDIDATES, default, key="candidates",
+        help="When the first answer does not run and return rows, the model writes more, "
+        "each is run read-only, and the best is shown. 1: the first answer only.",
+    )  # fmt: skip
     try:
         db = choose_database()
     except SmolsqlError as exc:
@@ -112,7 +121,7 @@ def main() -> None:
         return
     try:
         with db:
-            page(db, backend, int(max_rows))
+            page(db, backend, int(max_rows), ChoiceSettings(int(candidates)))
     except SmolsqlError as exc:
         st.error(str(exc))
     if state.history:
@@ -121,7 +130,7 @@ def main() -> None:
             st.sidebar.markdown(f"**{item['question']}**  \n`{item['sql']}`  \n{item['ms']:.0f} ms")
 
 
-def page(db: Database, backend: Serialized, max_rows: int) -> None:
+def page(db: Database, backend: Serialized, max_rows: int, choice: ChoiceSettings) -> None:
     state = st.session_state
     schema = db.schema()
     with st.expander(f"Schema: {len(schema.tables)} tables", expanded=False):
@@ -135,11 +144,12 @@ def page(db: Database, backend: Serialized, max_rows: int) -> None:
     question = st.text_input("Question", key="question", placeholder="How many ...?")
     if st.button("Ask", type="primary", key="ask") and question.strip():
         start = time.perf_counter()
-        answer = ask(backend, question, schema, db, run=True, max_rows=max_rows)
+        answer = ask(backend, question, schema, db, run=True, max_rows=max_rows, choice=choice)
         ms = (time.perf_counter() - start) * 1000
         state.sql = answer.sql
         state.result, state.run_error = answer.result, answer.run_error
-        state.last = {"question": question, "sql": answer.sql, "ms": ms, "notes": answer.notes}
+        state.last = {"question": question, "sql": answer.sql, "ms": ms, "notes": answer.notes,
+                      "how": describe(answer.prediction)}  # fmt: skip
         state.history.append(state.last)
     if "sql" not in state:
         return
@@ -154,7 +164,7 @@ def page(db: Database, backend: Serialized, max_rows: int) -> None:
     else:
         st.success("Parses, and every table and column it names exists.")
     if sql == last.get("sql"):
-        st.caption(f"{backend.name} · {last['ms']:.0f} ms")
+        st.caption(f"{backend.name} · {last['how']} · {last['ms']:.0f} ms")
     else:
         st.caption(PERSON)
     if st.button("Run read-only", key="run"):

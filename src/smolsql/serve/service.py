@@ -11,11 +11,14 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from smolsql.ask import Answer, ask, find_problems, run_sql, validate_question
+from smolsql.ask import Answer, ask, validate_question
 from smolsql.backends.base import Backend
+from smolsql.checks import find_problems
+from smolsql.choose import ChoiceSettings
 from smolsql.db import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_S, Database
 from smolsql.errors import SmolsqlError
 from smolsql.records import Example, Prediction
+from smolsql.run import run_sql
 from smolsql.sample import NAME as SAMPLE_NAME
 from smolsql.sample import open_target
 from smolsql.schema import parse_ddl
@@ -44,6 +47,10 @@ class Serialized:
         with self._lock:
             return self.backend.generate(prompts)
 
+    def sample(self, prompts: Sequence[str], n: int) -> list[list[str]]:
+        with self._lock:
+            return self.backend.sample(prompts, n)
+
 
 def parse_database_args(values: Sequence[str]) -> dict[str, str]:
     """`--db NAME=TARGET` (or a bare `sample`, or a bare path named after its file)."""
@@ -67,6 +74,8 @@ class Service:
     databases: dict[str, str] = field(default_factory=lambda: {SAMPLE_NAME: SAMPLE_NAME})
     max_rows: int = DEFAULT_MAX_ROWS
     timeout_s: float = DEFAULT_TIMEOUT_S
+    choice: ChoiceSettings = field(default_factory=ChoiceSettings)
+    """Candidates per question unless a request says otherwise."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.backend, Serialized):
@@ -86,15 +95,21 @@ class Service:
         database: str | None = None,
         schema: str | None = None,
         dialect: str | None = None,
+        candidates: int | None = None,
     ) -> Answer:
         """The SQL for `question` about a named database, or about a schema given as DDL."""
         validate_question(question)
         if (database is None) == (schema is None):
             raise SmolsqlError("give exactly one of database (a name) or schema (DDL text)")
+        choice = self._choice(candidates)
         if schema is not None:
-            return ask(self.backend, question, parse_ddl(schema, dialect or "sqlite"))
+            parsed = parse_ddl(schema, dialect or "sqlite")
+            return ask(self.backend, question, parsed, choice=choice)
         with self.open(database) as db:  # type: ignore[arg-type]
-            return ask(self.backend, question, db.schema(), db)
+            return ask(self.backend, question, db.schema(), db, choice=choice)
+
+    def _choice(self, candidates: int | None) -> ChoiceSettings:
+        return self.choice if candidates is None else replace(self.choice, candidates=candidates)
 
     def query(
         self,
@@ -102,6 +117,7 @@ class Service:
         question: str | None = None,
         sql: str | None = None,
         max_rows: int | None = None,
+        candidates: int | None = None,
     ) -> Answer:
         """Run the model's SQL for `question`, or `sql` a person wrote, read-only.
 
@@ -114,10 +130,13 @@ class Service:
         with self.open(database) as db:
             schema = db.schema()
             if question is not None:
-                answer = ask(self.backend, question, schema, db)
-                sql = answer.require_sql()
-            else:
-                example = Example("", "", sql, db.label, db.dialect)
-                prediction = Prediction(example, sql or "", sql or "", PERSON)
-                answer = Answer(prediction, find_problems(sql or "", schema))
+                answer = ask(self.backend, question, schema, db, run=True, max_rows=limit,
+                             timeout_s=self.timeout_s, choice=self._choice(candidates))  # fmt: skip
+                answer.require_sql()
+                if answer.run_error:
+                    raise SmolsqlError(answer.run_error)
+                return answer
+            example = Example("", "", sql, db.label, db.dialect)
+            prediction = Prediction(example, sql or "", sql or "", PERSON)
+            answer = Answer(prediction, find_problems(sql or "", schema))
             return replace(answer, result=run_sql(db, sql or "", limit, self.timeout_s))

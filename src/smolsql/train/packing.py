@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from smolsql.errors import SmolsqlError
-from smolsql.predict import example_prompt
-from smolsql.prompt import build_completion, prompt_prefix
+from smolsql.prompt import build_completion, example_prompt, prompt_prefix
 from smolsql.records import Example
 
 IGNORE = -100

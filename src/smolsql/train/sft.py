@@ -19,8 +19,7 @@ from typing import Any
 from smolsql.datasets import load_examples
 from smolsql.errors import SmolsqlError
 from smolsql.models import base_location, load_tokenizer, quiet_transformers, resolve_model
-from smolsql.predict import example_prompt
-from smolsql.prompt import build_completion
+from smolsql.prompt import build_completion, example_prompt
 from smolsql.records import Example
 from smolsql.train.config import TrainConfig
 

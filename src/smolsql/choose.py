@@ -1,0 +1,171 @@
+"""The choosing stage: between generation and the database, find the answer that runs.
+
+A small model often writes a wrong greedy answer while a right one is among its
+likely ones. So: the greedy answer first, and when it parses, names only what
+the schema has, passes the guard and returns rows, it is the answer (easy
+questions cost nothing more). Otherwise K-1 sampled candidates join it, each
+checked and run through the same door as every query (`run_sql`: the guard, the
+read-only connection, a row cap and a time limit), and the answer is the one that
+runs, then returns rows, then gives the result most candidates agree on, then
+comes first. With only a schema (no database) the checks alone decide.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from smolsql.backends.base import Backend
+from smolsql.checks import find_problems
+from smolsql.db import DEFAULT_MAX_ROWS, Database, Result
+from smolsql.errors import SmolsqlError
+from smolsql.prompt import example_prompt
+from smolsql.records import Candidate, Prediction
+from smolsql.results import same_result
+from smolsql.run import run_sql
+from smolsql.schema import Schema
+from smolsql.sqltext import extract_sql, pretty_sql
+
+DEFAULT_CANDIDATES = 8
+"""Measured on Spider validation (README): see benchmarks/candidates.py."""
+MAX_CANDIDATES = 32
+
+RANK = {"rows": 0, "empty": 1, "valid": 2, "invalid": 3, "failed": 4, "skipped": 5}
+"""Best first: what a candidate's status says about it as an answer."""
+
+
+@dataclass(frozen=True)
+class ChoiceSettings:
+    """How many candidates, and the limits on running them."""
+
+    candidates: int = DEFAULT_CANDIDATES
+    """Answers considered, the greedy one included (1: the greedy answer alone)."""
+    timeout_s: float = 2.0
+    """Time limit for running each candidate (a slow one is interrupted)."""
+    budget_s: float = 10.0
+    """Time for checking and running all candidates of one question; the rest are skipped."""
+    max_rows: int = DEFAULT_MAX_ROWS
+    """Rows fetched per candidate (results compare on these)."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.candidates, int) or not 1 <= self.candidates <= MAX_CANDIDATES:
+            raise SmolsqlError(
+                f"candidates must be a whole number from 1 to {MAX_CANDIDATES}, "
+                f"not {self.candidates!r}"
+            )
+        if self.timeout_s <= 0 or self.budget_s <= 0:
+            raise SmolsqlError("candidate time limits must be above 0 seconds")
+        if self.max_rows < 1:
+            raise SmolsqlError("max_rows must be at least 1")
+
+
+def choose(
+    backend: Backend,
+    greedy: Prediction,
+    schema: Schema | None,
+    db: Database | None = None,
+    settings: ChoiceSettings | None = None,
+) -> tuple[Prediction, Result | None]:
+    """The chosen answer for `greedy`'s example, and its rows when it ran.
+
+    `greedy` is the model's greedy prediction; candidates are sampled only when it
+    fails the fast path. The returned prediction records every candidate tried.
+    """
+    settings = settings or ChoiceSettings()
+    if settings.candidates == 1:
+        return greedy, None  # plain greedy: nothing checked or run here
+    start = time.perf_counter()
+    deadline = start + settings.budget_s
+    first, first_rows = _check(greedy.sql, greedy.raw, schema, db, settings, deadline)
+    if _passes(first, db):
+        return replace(greedy, candidates=(first,), chosen=0), first_rows
+    example = greedy.example
+    if not hasattr(backend, "sample"):  # a module:factory backend that only answers greedily
+        return replace(greedy, candidates=(first,), chosen=0), first_rows
+    raws = backend.sample([example_prompt(example)], settings.candidates - 1)[0]
+    deadline = time.perf_counter() + settings.budget_s  # the budget is for checking, not sampling
+    checked = [(first, first_rows)]
+    seen: dict[str, tuple[Candidate, Result | None]] = {greedy.sql: checked[0]}
+    for raw in raws:
+        sql = pretty_sql(extract_sql(raw, example.dialect), example.dialect)
+        if sql in seen:  # the same SQL runs once
+            candidate, rows = seen[sql]
+            checked.append((replace(candidate, raw=raw), rows))
+            continue
+        checked.append(_check(sql, raw, schema, db, settings, deadline))
+        seen[sql] = checked[-1]
+    candidates = _count_votes(checked)
+    index = _best(candidates)
+    chosen = candidates[index]
+    elapsed_ms = (time.perf_counter() - start) * 1000
+    prediction = replace(
+        greedy, sql=chosen.sql, raw=chosen.raw, candidates=tuple(candidates), chosen=index,
+        latency_ms=greedy.latency_ms + elapsed_ms,
+    )  # fmt: skip
+    return prediction, checked[index][1]
+
+
+def _passes(candidate: Candidate, db: Database | None) -> bool:
+    """The fast path: with a database, it returned rows; with a schema alone, its checks pass."""
+    return candidate.status == ("rows" if db is not None else "valid") and not candidate.detail
+
+
+def _check(
+    sql: str,
+    raw: str,
+    schema: Schema | None,
+    db: Database | None,
+    settings: ChoiceSettings,
+    deadline: float,
+) -> tuple[Candidate, Result | None]:
+    if not sql:
+        return Candidate(sql, raw, "failed", "no SQL in the answer"), None
+    problems = find_problems(sql, schema) if schema is not None else ()
+    detail = "; ".join(problems)
+    if db is None:
+        return Candidate(sql, raw, "invalid" if problems else "valid", detail), None
+    left = deadline - time.perf_counter()
+    if left <= 0:
+        return Candidate(sql, raw, "skipped", "the time budget for candidates ran out"), None
+    try:
+        result = run_sql(db, sql, settings.max_rows, min(settings.timeout_s, left))
+    except SmolsqlError as exc:
+        return Candidate(sql, raw, "failed", str(exc)), None
+    status = "rows" if result.rows else "empty"
+    return Candidate(sql, raw, status, detail, rows=len(result.rows)), result
+
+
+def _count_votes(checked: Sequence[tuple[Candidate, Result | None]]) -> list[Candidate]:
+    """Each candidate that ran, with how many candidates that ran got the same answer."""
+    out = []
+    for candidate, result in checked:
+        if result is None:
+            out.append(candidate)
+            continue
+        votes = sum(
+            other is not None and same_result(result.rows, other.rows) for _, other in checked
+        )
+        out.append(replace(candidate, votes=votes))
+    return out
+
+
+def _best(candidates: Sequence[Candidate]) -> int:
+    """Runs, then returns rows, then no unknown names, then most votes, then earliest."""
+
+    def key(i: int) -> tuple:
+        c = candidates[i]
+        return (RANK.get(c.status, len(RANK)), bool(c.detail) and c.status in ("rows", "empty"),
+                -c.votes, i)  # fmt: skip
+
+    return min(range(len(candidates)), key=key)
+
+
+def describe(prediction: Prediction) -> str:
+    """How the answer was chosen, in a few words (the app and the CLI show it)."""
+    tried = prediction.candidates
+    if len(tried) <= 1:
+        return "greedy"
+    ran = sum(c.status in ("rows", "empty") for c in tried)
+    which = "the greedy answer" if prediction.chosen == 0 else f"#{prediction.chosen + 1}"
+    return f"tried {len(tried)}, {ran} ran, chose {which}"

@@ -1,0 +1,18 @@
+"""Running SQL: the one door every query passes, the model's and a person's alike.
+
+The guard first (`smolsql.guard`: one read-only statement), then the database
+connection, itself opened read-only, with a row limit and a time limit.
+"""
+
+from __future__ import annotations
+
+from smolsql.db import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_S, Database, Result
+from smolsql.guard import check_sql
+
+
+def run_sql(
+    db: Database, sql: str, max_rows: int = DEFAULT_MAX_ROWS, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> Result:
+    """Rows of `sql` on `db`; `Refused` or a `SmolsqlError` from the database says why not."""
+    check_sql(sql, db.dialect)
+    return db.execute(sql, max_rows=max_rows, timeout_s=timeout_s)
