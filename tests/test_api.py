@@ -74,6 +74,8 @@ def test_query_runs_the_answer_or_a_persons_sql(client: TestClient) -> None:
         ("/v1/query", {"sql": "SELECT 1", "question": "q", "database": "shop"}, 400, "exactly"),
         ("/v1/query", {"sql": "SELECT 1", "database": "shop", "max_rows": 0}, 422, "max_rows"),
         ("/v1/query", {"question": "prose", "database": "shop"}, 400, "gave no SQL"),
+        ("/v1/sql", {"question": "q", "database": "shop", "candidates": 0}, 422, "candidates"),
+        ("/v1/sql", {"question": "q", "database": "shop", "candidates": 1000}, 422, "candidates"),
     ],
 )
 def test_bad_requests_get_one_clear_message(client, route, payload, status, message) -> None:
@@ -155,3 +157,22 @@ def test_bad_database_arguments(args: list[str]) -> None:
 def test_a_missing_database_fails_at_start_not_at_the_first_question(tmp_path: Path) -> None:
     with pytest.raises(SmolsqlError, match="not found"):
         Service(ScriptedBackend(), {"gone": str(tmp_path / "gone.sqlite")})
+
+
+def test_candidates_are_chosen_and_reported(sample_db: Path) -> None:
+    script = {"count": ["SELECT nope FROM artist", "SELECT ghost FROM artist",
+                        "SELECT count(*) FROM artist"]}  # fmt: skip
+    service = Service(ScriptedBackend(script), {"shop": str(sample_db)})
+    client = TestClient(create_app(service))
+    body = {"question": "count them", "database": "shop"}
+    chosen = client.post("/v1/query", json={**body, "candidates": 3}).json()
+    assert chosen["rows"] == [[5]] and chosen["choice"] == {
+        "method": "candidates", "chosen": 3, "tried": 3, "ran": 1,
+        "summary": "tried 3, 1 ran, chose #3",
+    }  # fmt: skip
+    greedy = client.post("/v1/query", json={**body, "candidates": 1})
+    assert greedy.status_code == 400 and "no such column: nope" in greedy.json()["detail"]
+    given = client.post("/v1/query", json={"sql": "SELECT 1", "database": "shop"}).json()
+    assert given["choice"]["method"] == "given"
+    sql_only = client.post("/v1/sql", json={**body, "candidates": 2}).json()
+    assert sql_only["choice"]["tried"] == 2 and sql_only["sql"].startswith("SELECT")

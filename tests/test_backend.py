@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from dataclasses import replace
+from pathlib import Path
 
 from smolsql.backends import GenerationSettings
 from smolsql.backends.transformers import TransformersBackend

@@ -81,6 +81,10 @@ def test_the_sample_database_by_name(capsys, tmp_path: Path, monkeypatch) -> Non
         (["ask", "q?", "--db", "{db}", "--backend", "nope"], "unknown backend"),
         (["ask", "prose please", "--db", "{db}", "--backend", "fakes:scripted"], "gave no SQL"),
         (["schema", "--db", "{tmp}/notes.txt"], "not a SQLite or DuckDB"),
+        (["ask", "q?", "--db", "{db}", "--candidates", "0"], "from 1 to 32, not 0"),
+        (["ask", "q?", "--db", "{db}", "--candidates", "1000"], "from 1 to 32, not 1000"),
+        (["ask", "q?", "--db", "{db}", "--top-p", "0"], "top_p must be in (0, 1]"),
+        (["predict", "--data", "{db}", "--out", "{tmp}/r", "--candidates", "0"], "not 0"),
     ],
 )
 def test_errors_are_one_line_and_exit_2(capsys, sample_db: Path, tmp_path, argv, message) -> None:

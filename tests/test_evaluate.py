@@ -46,6 +46,13 @@ CASES = [
     ("INSERT INTO emp VALUES (5, 'Ed', 'dev', 90, 3)",
      "INSERT INTO emp (id, name, dept, salary, boss) VALUES (5, 'Ed', 'dev', 90.0, 3)",
      "correct"),
+    # the same columns in another order: a match, as Spider's test-suite evaluation has it
+    ("SELECT max(salary), min(salary) FROM emp", "SELECT min(salary), max(salary) FROM emp",
+     "correct"),
+    ("SELECT name, dept FROM emp ORDER BY id", "SELECT dept, name FROM emp ORDER BY id",
+     "correct"),
+    ("SELECT name, dept FROM emp ORDER BY id", "SELECT dept, name FROM emp ORDER BY id DESC",
+     "wrong"),
     # gold in MySQL syntax that SQLite cannot run is transpiled before it counts as failed
     ("SELECT `name` FROM emp WHERE id = 2", "SELECT name FROM emp WHERE id = 2", "correct"),
 ]  # fmt: skip
@@ -170,3 +177,42 @@ def test_report_and_compare(tmp_path: Path, capsys) -> None:
     assert "| metric | base | tuned |" in out and "| execution_accuracy | 0.0% | 100.0% |" in out
     assert "| same SQL as base | 100.0% | 0.0% |" in out
     assert main(["compare", str(tmp_path / "nope")]) == 2
+
+
+def test_strict_columns_keeps_the_order() -> None:
+    prediction = _prediction("SELECT max(id), min(id) FROM emp", "SELECT min(id), max(id) FROM emp")
+    assert score(prediction).execution == "correct"
+    assert score(prediction, strict_columns=True).execution == "wrong"
+
+
+def test_candidates_give_greedy_chosen_and_oracle_from_one_run() -> None:
+    from dataclasses import replace
+
+    from smolsql.records import Candidate
+
+    def tried(gold: str, sqls: list[str], chosen: int) -> Prediction:
+        base = _prediction(gold, sqls[chosen])
+        return replace(base, candidates=tuple(Candidate(s) for s in sqls), chosen=chosen)
+
+    scores = [
+        score(tried("SELECT 1", ["SELECT 2", "SELECT 1"], 1)),  # chosen right, greedy wrong
+        score(tried("SELECT 1", ["SELECT 2", "SELECT nope", "SELECT 1"], 1)),  # only oracle
+        score(tried("SELECT 1", ["SELECT 1"], 0)),  # the fast path
+        score(_prediction("SELECT 1", "SELECT 3")),  # no candidates recorded: greedy itself
+    ]
+    assert scores[1].candidate_execution == ("wrong", "pred_error", "correct")
+    summary = summarize(scores)
+    assert summary["execution_accuracy"] == 0.5
+    assert summary["greedy_execution_accuracy"] == 0.25
+    assert summary["oracle_execution_accuracy"] == 0.75
+    assert summary["chosen_not_greedy"] == 2 and summary["candidates_sampled"] == 2
+
+
+def test_dialect_names_from_data_files(tmp_path: Path, capsys) -> None:
+    alias = score(_prediction("SELECT 1", "SELECT 1", dialect="postgresql"))
+    assert alias.syntax_valid and alias.execution == "correct"
+    run = tmp_path / "run"
+    write_jsonl(run / "predictions.jsonl", [_prediction("SELECT 1", "SELECT 1", dialect="klingon")])
+    assert main(["eval", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown SQL dialect 'klingon'" in err

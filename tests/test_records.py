@@ -6,6 +6,7 @@ import pytest
 
 from smolsql.errors import SmolsqlError
 from smolsql.records import (
+    Candidate,
     Example,
     Prediction,
     Score,
@@ -31,6 +32,18 @@ def test_examples_and_predictions_round_trip(tmp_path: Path) -> None:
         score,
         Score(pred, False, False, "no_sql"),
     ]
+
+
+def test_candidates_round_trip(tmp_path: Path) -> None:
+    ex = Example("How many?", "CREATE TABLE t (a INT);", "SELECT count(*) FROM t", "x.db")
+    tried = (Candidate("SELECT b FROM t", "SELECT b FROM t", "failed", "no such column: b"),
+             Candidate("SELECT count(*) FROM t", "x", "rows", rows=1, votes=2))  # fmt: skip
+    pred = Prediction(ex, "SELECT count(*) FROM t", candidates=tried, chosen=1)
+    score = Score(pred, True, False, "correct", candidate_execution=("pred_error", "correct"))
+    write_jsonl(tmp_path / "s.jsonl", [score])
+    (back,) = read_jsonl(tmp_path / "s.jsonl", Score)
+    assert back == score and isinstance(back.prediction.candidates, tuple)
+    assert back.prediction.candidates[1].votes == 2
 
 
 @pytest.mark.parametrize(

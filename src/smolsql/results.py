@@ -68,8 +68,11 @@ def _column_orders(a: list[tuple], b: list[tuple]) -> Iterator[tuple[int, ...]]:
     width = len(a[0])
     if any(len(r) != width for r in a + b):
         return
-    gold_columns = [Counter(row[i] for row in a) for i in range(width)]
-    pred_columns = [Counter(row[j] for row in b) for j in range(width)]
+    gold_columns = [frozenset(Counter(row[i] for row in a).items()) for i in range(width)]
+    pred_columns = [frozenset(Counter(row[j] for row in b).items()) for j in range(width)]
+    if Counter(gold_columns) != Counter(pred_columns):
+        return  # no order of b's columns holds a's columns (and the search below would be long)
+    # Columns pair up within groups of equal values, so every partial order below completes.
     options = [
         [j for j in range(width) if pred_columns[j] == gold_columns[i]] for i in range(width)
     ]

@@ -53,7 +53,11 @@ def parse_sql(sql: str, dialect: str = "sqlite") -> list[exp.Expression]:
 
 
 def parse_one(sql: str, dialect: str = "sqlite") -> exp.Expression | None:
-    """The single statement in `sql`, or None when it does not parse as exactly one."""
+    """The single statement in `sql`, or None when it does not parse as exactly one.
+
+    An unknown dialect is still an error (InvalidSQL): it is the caller's mistake, not the SQL's.
+    """
+    dialect = dialect_name(dialect)
     try:
         statements = parse_sql(sql, dialect)
     except InvalidSQL:

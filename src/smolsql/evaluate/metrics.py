@@ -10,7 +10,7 @@ from typing import Any
 from smolsql.evaluate.execution import is_ordered, run_query
 from smolsql.records import Prediction, Score
 from smolsql.results import same_result
-from smolsql.sqltext import parse_one, parses
+from smolsql.sqltext import dialect_name, parse_one, parses
 
 __all__ = ["Score", "exact_match", "score", "summarize"]
 
@@ -20,7 +20,8 @@ def normalized(sql: str, dialect: str) -> str | None:
     tree = parse_one(sql, dialect)
     if tree is None:
         return None
-    return " ".join(tree.sql(dialect=dialect, normalize=True).casefold().split())
+    rendered = tree.sql(dialect=dialect_name(dialect), normalize=True)
+    return " ".join(rendered.casefold().split())
 
 
 def exact_match(gold: str, pred: str, dialect: str = "sqlite") -> bool:

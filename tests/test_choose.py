@@ -1,0 +1,154 @@
+"""The choosing stage with scripted candidates, on the real SQLite sample database."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from fakes import ScriptedBackend
+
+from smolsql.ask import ask
+from smolsql.choose import ChoiceSettings, describe
+from smolsql.db import open_database
+from smolsql.errors import SmolsqlError
+from smolsql.records import Candidate
+from smolsql.run import run_sql
+from smolsql.schema import parse_ddl
+
+SLOW = (
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {}) "
+    "SELECT count(*) FROM n"
+)
+UNKNOWN = "SELECT nope FROM artist"
+
+# (what it shows, greedy answer then candidates, index chosen, statuses)
+CASES = [
+    ("greedy runs and returns rows: taken, nothing sampled",
+     ["SELECT name FROM artist", "SELECT 1"], 0, ["rows"]),
+    ("unknown column, a DELETE, no rows, two that agree: the agreeing pair's first",
+     [UNKNOWN, "DELETE FROM artist", "SELECT name FROM artist WHERE 0",
+      "SELECT count(*) FROM album", "SELECT name FROM artist", "SELECT count(*) FROM album"],
+     3, ["failed", "failed", "empty", "rows", "rows", "rows"]),
+    ("rows beat no rows, even when the empty answers agree",
+     [UNKNOWN, "SELECT name FROM artist WHERE 0", "SELECT title FROM album WHERE 0",
+      "SELECT country FROM artist"], 3, ["failed", "empty", "empty", "rows"]),
+    ("nothing runs: the greedy answer stays",
+     [UNKNOWN, "SELECT ghost FROM artist", "DROP TABLE artist"], 0,
+     ["failed", "failed", "failed"]),
+    ("the same columns in another order agree",
+     [UNKNOWN, "SELECT name FROM customer", "SELECT name, country FROM artist",
+      "SELECT country, name FROM artist"], 2, ["failed", "rows", "rows", "rows"]),
+    ("a tie in votes: the earliest",
+     [UNKNOWN, "SELECT title FROM album", "SELECT name FROM customer"], 1,
+     ["failed", "rows", "rows"]),
+]  # fmt: skip
+
+
+def checksum(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def choose_for(answers: list[str], db_path: Path, **settings) -> tuple:
+    backend = ScriptedBackend({"question": answers})
+    choice = ChoiceSettings(**{"candidates": len(answers), **settings})
+    with open_database(db_path) as db:
+        answer = ask(backend, "the question", db.schema(), db, choice=choice)
+    return answer, backend
+
+
+@pytest.mark.parametrize(
+    ("what", "answers", "chosen", "statuses"), CASES, ids=[c[0] for c in CASES]
+)
+def test_choice(what, answers, chosen, statuses, sample_db: Path) -> None:
+    before = checksum(sample_db)
+    answer, backend = choose_for(answers, sample_db)
+    prediction = answer.prediction
+    assert [c.status for c in prediction.candidates] == statuses
+    assert prediction.chosen == chosen
+    assert prediction.sql == prediction.candidates[chosen].sql
+    assert bool(backend.sampled) == (len(statuses) > 1)  # the fast path samples nothing
+    if answer.result is not None:  # the rows shown are the chosen candidate's
+        assert len(answer.result.rows) == prediction.candidates[chosen].rows
+    assert checksum(sample_db) == before
+
+
+def test_votes_count_the_same_answer(sample_db: Path) -> None:
+    answer, _ = choose_for(CASES[1][1], sample_db)
+    votes = [c.votes for c in answer.prediction.candidates]
+    assert votes == [0, 0, 1, 2, 1, 2]
+    assert "refused by rule 'read_only'" in answer.prediction.candidates[1].detail
+    assert describe(answer.prediction) == "tried 6, 4 ran, chose #4"
+
+
+def test_with_a_schema_alone_the_checks_decide() -> None:
+    schema = parse_ddl("CREATE TABLE artist (artist_id INT, name TEXT);")
+    backend = ScriptedBackend(
+        {"question": [UNKNOWN, "SELECT nope2 FROM x", "SELECT name FROM artist"]}
+    )
+    answer = ask(backend, "the question", schema, choice=ChoiceSettings(3))
+    assert [c.status for c in answer.prediction.candidates] == ["invalid", "invalid", "valid"]
+    assert answer.sql.split() == ["SELECT", "name", "FROM", "artist"] and not answer.problems
+
+
+def test_one_candidate_is_plain_greedy_and_runs_nothing(sample_db: Path) -> None:
+    answer, backend = choose_for([UNKNOWN, "SELECT name FROM artist"], sample_db, candidates=1)
+    assert answer.prediction.candidates == () and answer.prediction.sql.split()[1] == "nope"
+    assert not backend.sampled and answer.result is None
+
+
+def test_a_slow_candidate_is_interrupted(sample_db: Path) -> None:
+    start = time.perf_counter()
+    answers = [UNKNOWN, SLOW.format(10**9), "SELECT name FROM artist"]
+    answer, _ = choose_for(answers, sample_db, timeout_s=0.3)
+    assert time.perf_counter() - start < 5
+    slow = answer.prediction.candidates[1]
+    assert slow.status == "failed" and "ran longer than 0.3 s" in slow.detail
+    assert answer.prediction.chosen == 2
+
+
+def test_the_budget_bounds_a_question(sample_db: Path) -> None:
+    slow = [SLOW.format(10**9 + i) for i in range(6)]  # six different ones: none deduplicated
+    start = time.perf_counter()
+    answer, _ = choose_for([UNKNOWN, *slow], sample_db, timeout_s=0.4, budget_s=1.0)
+    assert time.perf_counter() - start < 3
+    statuses = [c.status for c in answer.prediction.candidates]
+    assert statuses[0] == "failed" and "skipped" in statuses
+    assert statuses.count("failed") <= 4  # about budget / timeout of them were run
+
+
+@pytest.mark.parametrize("bad", [0, 33, 1000, -1, 2.5])
+def test_bad_candidate_counts_are_refused(bad) -> None:
+    with pytest.raises(SmolsqlError, match="candidates must be a whole number from 1 to 32"):
+        ChoiceSettings(bad)
+
+
+def test_the_adversarial_corpus_as_candidates_changes_nothing(sample_db: Path) -> None:
+    """Each candidate meets exactly `run_sql`'s door; the database file stays as it was."""
+    corpus = yaml.safe_load((Path(__file__).parent / "fixtures" / "adversarial.yaml").read_text())
+    statements = [case["sql"] for case in corpus]
+    before = checksum(sample_db)
+    seen: list[Candidate] = []
+    for start in range(0, len(statements), 31):
+        chunk = statements[start : start + 31]
+        answer, _ = choose_for([UNKNOWN, *chunk], sample_db, timeout_s=1.0, budget_s=120,
+                               max_rows=100)  # fmt: skip
+        seen.extend(answer.prediction.candidates[1:])
+    assert len(seen) == len(statements)
+    with open_database(sample_db) as db:
+        for candidate in seen:
+            if not candidate.sql:  # nothing SQL-like to extract: nothing ran
+                assert candidate.status == "failed"
+                continue
+            try:
+                result = run_sql(db, candidate.sql, 100, 1.0)
+                expected = "rows" if result.rows else "empty"
+            except SmolsqlError as exc:
+                expected = "failed"
+                assert candidate.detail == str(exc)
+            assert candidate.status == expected, candidate.sql
+    assert sum("refused by rule" in c.detail for c in seen) >= 40  # 41 when written
+    assert checksum(sample_db) == before
+    assert {p.name for p in sample_db.parent.iterdir()} == {sample_db.name}
