@@ -28,7 +28,7 @@ class ScriptedBackend:
     def __init__(self, script: dict[str, str | list[str]] | None = None) -> None:
         self.script = SCRIPT if script is None else script
         self.prompts: list[str] = []
-        self.sampled: list[tuple[str, int]] = []
+        self.sampled: list[tuple[str, int, int | None]] = []
 
     def _answers(self, prompt: str) -> list[str]:
         question = prompt.rsplit("Write a SQL query for:", 1)[-1].lower()
@@ -39,9 +39,11 @@ class ScriptedBackend:
         self.prompts.extend(prompts)
         return [self._answers(p)[0] for p in prompts]
 
-    def sample(self, prompts: Sequence[str], n: int) -> list[list[str]]:
+    def sample(
+        self, prompts: Sequence[str], n: int, max_new_tokens: int | None = None
+    ) -> list[list[str]]:
         """The scripted candidates after the first, repeated or cut to `n`."""
-        self.sampled.extend((p, n) for p in prompts)
+        self.sampled.extend((p, n, max_new_tokens) for p in prompts)
         out = []
         for prompt in prompts:
             answers = self._answers(prompt)

@@ -83,6 +83,13 @@ def test_votes_count_the_same_answer(sample_db: Path) -> None:
     assert describe(answer.prediction) == "tried 6, 4 ran, chose #4"
 
 
+def test_samples_are_kept_near_the_greedy_answers_length(sample_db: Path) -> None:
+    long_greedy = "SELECT " + ", ".join(f"nope{i}" for i in range(40)) + " FROM artist"
+    for greedy, limit in ((UNKNOWN, 32), (long_greedy, int(2.5 * (len(long_greedy) // 3)))):
+        _, backend = choose_for([greedy, "SELECT name FROM artist"], sample_db)
+        assert backend.sampled[0][1:] == (1, limit)
+
+
 def test_with_a_schema_alone_the_checks_decide() -> None:
     schema = parse_ddl("CREATE TABLE artist (artist_id INT, name TEXT);")
     backend = ScriptedBackend(

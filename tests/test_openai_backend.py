@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -82,3 +83,16 @@ def test_configured_from_the_environment(server: ScriptedServer, monkeypatch) ->
     server.replies = [(200, "SELECT 2")]
     assert backend.generate([PROMPT]) == ["SELECT 2"]
     assert server.requests[0]["model"] == "served-model"
+
+
+def test_candidates_are_n_choices_in_index_order(server: ScriptedServer) -> None:
+    choices = [{"index": 1, "text": "SELECT 2<|im_end|>junk"}, {"index": 0, "text": "SELECT 1"}]
+    server.replies = [(200, "RAW:" + json.dumps({"choices": choices}))]
+    assert _backend(server).sample([PROMPT], 2, max_new_tokens=20) == [["SELECT 1", "SELECT 2"]]
+    (request,) = server.requests
+    assert request["n"] == 2 and request["max_tokens"] == 20
+    assert request["temperature"] == 0.7 and request["top_p"] == 0.95
+    assert isinstance(request["seed"], int)
+    server.replies = [(200, "RAW:" + json.dumps({"choices": choices[:1]}))]
+    with pytest.raises(SmolsqlError, match="asked for 3 choices, the server sent 1"):
+        _backend(server).sample([PROMPT], 3)

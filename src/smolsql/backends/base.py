@@ -50,8 +50,13 @@ class Backend(Protocol):
         """One greedy completion per prompt, in order, without the prompt and the stop marker."""
         ...
 
-    def sample(self, prompts: Sequence[str], n: int) -> list[list[str]]:
-        """`n` sampled completions per prompt (settings' temperature, top_p, seed), in order."""
+    def sample(
+        self, prompts: Sequence[str], n: int, max_new_tokens: int | None = None
+    ) -> list[list[str]]:
+        """`n` sampled completions per prompt (settings' temperature, top_p, seed), in order.
+
+        `max_new_tokens` shortens the settings' limit for these samples when given.
+        """
         ...
 
 

@@ -104,13 +104,16 @@ class LlamaCppBackend:
             out[i] = self._text(self._greedy(self._prompt(prompts[i])))
         return out
 
-    def sample(self, prompts: Sequence[str], n: int) -> list[list[str]]:
+    def sample(
+        self, prompts: Sequence[str], n: int, max_new_tokens: int | None = None
+    ) -> list[list[str]]:
         if not 1 <= n <= MAX_SEQUENCES:
             raise SmolsqlError(f"llama.cpp decodes 1 to {MAX_SEQUENCES} candidates, not {n}")
         out = []
         for prompt in prompts:
             rng = np.random.default_rng(prompt_seed(self.settings.seed, prompt))
-            out.append([self._text(t) for t in self._parallel(self._prompt(prompt), n, rng)])
+            tokens = self._parallel(self._prompt(prompt), n, rng, max_new_tokens)
+            out.append([self._text(t) for t in tokens])
         return out
 
     # ------------------------------------------------------------------ decoding
@@ -161,9 +164,10 @@ class LlamaCppBackend:
         row = llama_cpp.llama_get_logits_ith(self._ctx, index)
         return np.ctypeslib.as_array(row, shape=(self._n_vocab,))
 
-    def _room(self, used: int, sequences: int = 1) -> int:
+    def _room(self, used: int, sequences: int = 1, cap: int | None = None) -> int:
         """New tokens each sequence may write: max_new_tokens, or what the context has left."""
-        return max(0, min(self.settings.max_new_tokens, (N_CTX - used) // sequences - 1))
+        limit = min(self.settings.max_new_tokens, cap or self.settings.max_new_tokens)
+        return max(0, min(limit, (N_CTX - used) // sequences - 1))
 
     def _greedy(self, prompt: list[int]) -> list[int]:
         """Greedy decoding with prompt-lookup drafts, verified in one batch per step.
@@ -205,7 +209,9 @@ class LlamaCppBackend:
         self._past = context[:n_past]
         return out
 
-    def _parallel(self, prompt: list[int], n: int, rng: np.random.Generator) -> list[list[int]]:
+    def _parallel(
+        self, prompt: list[int], n: int, rng: np.random.Generator, cap: int | None = None
+    ) -> list[list[int]]:
         """`n` sampled continuations of `prompt`, decoded as `n` sequences in one batch a step.
 
         The prompt is computed once, in sequence 0, and shared with sequences 1..n-1
@@ -216,7 +222,7 @@ class LlamaCppBackend:
 
         self._feed(prompt)
         n_past = len(prompt)
-        limit = self._room(n_past, n)
+        limit = self._room(n_past, n, cap)
         first = self._logits(-1)[None, :]
         current = [_sample(first, self.settings, rng)[0] for _ in range(n)]
         for seq in range(1, n):

@@ -55,17 +55,20 @@ class OpenAIBackend:
         with ThreadPoolExecutor(max(1, self.settings.batch_size)) as pool:
             return [texts[0] for texts in pool.map(self._complete, prompts)]
 
-    def sample(self, prompts: Sequence[str], n: int) -> list[list[str]]:
+    def sample(
+        self, prompts: Sequence[str], n: int, max_new_tokens: int | None = None
+    ) -> list[list[str]]:
         """`n` choices per request (the `n` parameter), seeded per prompt where servers allow."""
         with ThreadPoolExecutor(max(1, self.settings.batch_size)) as pool:
-            return list(pool.map(lambda p: self._complete(p, n), prompts))
+            return list(pool.map(lambda p: self._complete(p, n, max_new_tokens), prompts))
 
-    def _complete(self, prompt: str, n: int = 0) -> list[str]:
+    def _complete(self, prompt: str, n: int = 0, max_new_tokens: int | None = None) -> list[str]:
         """Greedy (n=0: one choice at temperature 0), or `n` sampled choices."""
+        limit = self.settings.max_new_tokens
         body: dict = {
             "model": self.client.endpoint.model,
             "temperature": 0,
-            "max_tokens": self.settings.max_new_tokens,
+            "max_tokens": min(max_new_tokens or limit, limit),
             "stop": [END_OF_TURN],
         }
         if n:

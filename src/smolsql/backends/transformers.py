@@ -71,12 +71,15 @@ class TransformersBackend:
                 out[i] = text
         return out
 
-    def sample(self, prompts: Sequence[str], n: int) -> list[list[str]]:
+    def sample(
+        self, prompts: Sequence[str], n: int, max_new_tokens: int | None = None
+    ) -> list[list[str]]:
         import torch
 
         if self.settings.temperature == 0:
             return [[text] * n for text in self.generate(prompts)]
         out = []
+        limit = self.settings.max_new_tokens
         for prompt in prompts:
             batch = self.tokenizer([prompt], return_tensors="pt", add_special_tokens=False)
             with torch.random.fork_rng(devices=[]), torch.inference_mode():
@@ -88,7 +91,7 @@ class TransformersBackend:
                     top_p=self.settings.top_p,
                     top_k=0,
                     num_return_sequences=n,
-                    max_new_tokens=self.settings.max_new_tokens,
+                    max_new_tokens=min(max_new_tokens or limit, limit),
                     eos_token_id=self.stop_ids,
                     pad_token_id=self.tokenizer.pad_token_id,
                 )

@@ -47,9 +47,11 @@ class Serialized:
         with self._lock:
             return self.backend.generate(prompts)
 
-    def sample(self, prompts: Sequence[str], n: int) -> list[list[str]]:
+    def sample(
+        self, prompts: Sequence[str], n: int, max_new_tokens: int | None = None
+    ) -> list[list[str]]:
         with self._lock:
-            return self.backend.sample(prompts, n)
+            return self.backend.sample(prompts, n, max_new_tokens)
 
 
 def parse_database_args(values: Sequence[str]) -> dict[str, str]:
