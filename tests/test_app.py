@@ -37,6 +37,16 @@ def test_ask_on_the_sample_shows_sql_checks_rows_and_history(app: AppTest) -> No
     assert any("How many artists are there?" in m.value for m in app.sidebar.markdown)
 
 
+def test_the_answer_says_how_it_was_chosen(app: AppTest) -> None:
+    ask(app, "a second try please")
+    assert app.text_area(key="sql").value.split() == ["SELECT", "name", "FROM", "artist"]
+    assert any("tried 8, 7 ran, chose #2" in c.value for c in app.caption)
+    app.number_input(key="candidates").set_value(1).run()
+    ask(app, "a second try please")
+    assert app.text_area(key="sql").value.split()[1] == "nope"
+    assert any(" · greedy · " in c.value for c in app.caption)
+
+
 def test_example_question_buttons_fill_the_question(app: AppTest) -> None:
     app.button(key="example-0").click().run()
     assert app.text_input(key="question").value == "How many artists are there?"

@@ -143,6 +143,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_extract(args: argparse.Namespace) -> int:
+    from smolsql.models import resolve_model
+    from smolsql.train.extract import extract_lora
+
+    report = extract_lora(resolve_model(args.base), args.tuned, args.out, args.rank)
+    print(f"wrote a rank-{report.rank} adapter of {report.layers} layers to {args.out}: "
+          f"{report.kept_energy:.1%} of the change kept, worst layer error "
+          f"{report.worst_layer_error:.3f}; {len(report.not_kept)} other changed tensors left "
+          "out (extraction.json)")  # fmt: skip
+    return 0
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from smolsql.schema import render_schema
 
@@ -344,6 +356,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="a YAML file of settings, e.g. configs/spider-lora.yaml")
     add_arguments(p)
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("extract", help="a full fine-tune as a LoRA adapter (SVD of its change)")
+    p.add_argument("tuned", help="the fully fine-tuned model folder")
+    p.add_argument("--out", required=True, help="a new folder for the adapter")
+    p.add_argument("--rank", type=int, default=64, help="LoRA rank (64 in bf16: ~39 MB here)")
+    p.add_argument("--base", help="the model it was tuned from (default: the offline base)",
+                   default="smollm2-135m-instruct-gguf")  # fmt: skip
+    p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("compare", help="print runs' metrics side by side (base vs fine-tuned)")
     p.add_argument("runs", nargs="+", help="run folders")
