@@ -16,6 +16,7 @@ from smolsql.checks import find_problems
 from smolsql.choose import ChoiceSettings, choose
 from smolsql.db import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_S, Database, Result
 from smolsql.errors import SmolsqlError
+from smolsql.hints import value_hints as value_hints_for
 from smolsql.predict import predict
 from smolsql.records import Example, Prediction
 from smolsql.run import run_sql
@@ -81,6 +82,7 @@ def build_example(
     db_path: str | None = None,
     max_schema_tokens: int | None = DEFAULT_SCHEMA_TOKENS,
     count_tokens: Callable[[str], int] | None = None,
+    hints: tuple[str, ...] = (),
 ) -> tuple[Example, tuple[str, ...]]:
     """The `Example` for a question, and notes on what the schema budget left out."""
     question = validate_question(question)
@@ -95,7 +97,7 @@ def build_example(
         )
     if rendered.truncated_tables:
         notes.append(f"columns left out of table {rendered.truncated_tables[0]}")
-    example = Example(question, rendered.text, None, db_path, schema.dialect)
+    example = Example(question, rendered.text, None, db_path, schema.dialect, hints=hints)
     return example, tuple(notes)
 
 
@@ -109,16 +111,19 @@ def ask(
     timeout_s: float = DEFAULT_TIMEOUT_S,
     max_schema_tokens: int | None = DEFAULT_SCHEMA_TOKENS,
     choice: ChoiceSettings | None = None,
+    value_hints: bool = False,
 ) -> Answer:
     """Answer one question; with `run`, also run the SQL on `db` read-only.
 
     `choice` sets the candidates (default: `ChoiceSettings()`; 1 candidate is the
-    greedy answer alone, never run unless `run`).
+    greedy answer alone, never run unless `run`). `value_hints` puts values from `db`
+    that the question names in the prompt (for a model trained with them).
     """
     if run and db is None:
         raise SmolsqlError("there is no database to run the SQL on")
+    hints = value_hints_for(db, schema, question) if value_hints and db else ()
     example, notes = build_example(
-        question, schema, db.label if db else None, max_schema_tokens, _counter(backend)
+        question, schema, db.label if db else None, max_schema_tokens, _counter(backend), hints
     )
     greedy = predict(backend, [example])[0]
     choice = replace(choice or ChoiceSettings(), max_rows=max_rows)

@@ -35,7 +35,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         backend = load_backend(args.model, args.backend, settings)
         answer = ask(
             backend, args.question, schema, db, args.run, args.max_rows, args.timeout,
-            args.max_schema_tokens, choice,
+            args.max_schema_tokens, choice, args.value_hints,
         )  # fmt: skip
     finally:
         if db is not None:
@@ -89,7 +89,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     databases = parse_database_args(args.db or [SAMPLE_NAME])
     settings, choice = _generation(args), _choice(args)
     backend = load_backend(args.model, args.backend, settings)
-    app = create_app(Service(backend, databases, args.max_rows, args.timeout, choice))
+    service = Service(backend, databases, args.max_rows, args.timeout, choice, args.value_hints)
+    app = create_app(service)
     print(f"smolsql: serving {backend.name} on http://{args.host}:{args.port} (docs at /docs)")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
@@ -168,7 +169,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from smolsql.predict import predict_to_file
 
     settings, choice = _generation(args), _choice(args)
-    examples = load_examples(args.data, args.limit, args.samples)
+    examples = load_examples(args.data, args.limit, args.samples, args.value_hints)
     if not examples:
         raise SmolsqlError(f"{args.data} holds no examples")
     backend = load_backend(args.model, args.backend, settings)
@@ -261,6 +262,9 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--max-new-tokens", type=int, default=defaults.max_new_tokens,
                    help="longest SQL generated, in tokens")  # fmt: skip
+    p.add_argument("--value-hints", action="store_true",
+                   help="put database values the question names in the prompt (for a model "
+                   "trained with them: smolsql train --value-hints true)")  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

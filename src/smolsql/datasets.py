@@ -14,18 +14,22 @@ from typing import Any
 
 from smolsql.db import open_database
 from smolsql.errors import SmolsqlError
+from smolsql.hints import value_hints as find_hints
 from smolsql.records import Example, read_jsonl
-from smolsql.schema import parse_ddl, render_schema
+from smolsql.schema import Schema, parse_ddl, render_schema
 from smolsql.sqltext import tidy_sql
 
 GRETEL = "gretelai/synthetic_text_to_sql"
 
 
-def load_spider(path: str | Path, samples: int = 0, limit: int | None = None) -> list[Example]:
+def load_spider(
+    path: str | Path, samples: int = 0, limit: int | None = None, value_hints: bool = False
+) -> list[Example]:
     """A Spider-format questions file (or its folder: dev.json), databases beside it.
 
     Each database's schema is read from the SQLite file once and shared by its questions.
     The gold SQL is tidied (`tidy_sql`): the same statement without Spider's odd spacing.
+    With `value_hints`, each question gets the database values it names (`smolsql.hints`).
     """
     path = Path(path)
     if path.is_dir():
@@ -39,23 +43,29 @@ def load_spider(path: str | Path, samples: int = 0, limit: int | None = None) ->
         raise SmolsqlError(f"{path} is not a Spider questions file (JSON list)") from None
     if not isinstance(items, list):
         raise SmolsqlError(f"{path} is not a Spider questions file (JSON list)")
-    schemas: dict[str, str] = {}
+    schemas: dict[str, tuple[Schema, str]] = {}
     examples = []
     for i, item in enumerate(items[:limit]):
         db_id = item["db_id"]
         db_path = folder / "database" / db_id / f"{db_id}.sqlite"
         if db_id not in schemas:
             with open_database(db_path) as db:
-                schemas[db_id] = render_schema(db.schema(samples)).text
+                schema = db.schema(samples)
+            schemas[db_id] = (schema, render_schema(schema).text)
+        hints: tuple[str, ...] = ()
+        if value_hints:
+            with open_database(db_path) as db:
+                hints = find_hints(db, schemas[db_id][0], item["question"])
         examples.append(
             Example(
                 question=item["question"],
-                schema=schemas[db_id],
+                schema=schemas[db_id][1],
                 sql=tidy_sql(item["query"]),
                 db_path=str(db_path),
                 dialect="sqlite",
                 id=f"{path.stem}-{i}",
                 meta={"db_id": db_id},
+                hints=hints,
             )
         )
     return examples
@@ -150,16 +160,19 @@ def load_gretel(split: str = "test", limit: int | None = None) -> list[Example]:
     return rows_to_examples(data, name=f"gretel-{split}")
 
 
-def load_examples(source: str, limit: int | None = None, samples: int = 0) -> list[Example]:
+def load_examples(
+    source: str, limit: int | None = None, samples: int = 0, value_hints: bool = False
+) -> list[Example]:
     """Any dataset by one string: `gretel[:split]`, a Spider file or folder, or a data file.
 
     A `.jsonl` file of `Example` records (as `smolsql` writes them) is read as such.
+    `value_hints` applies to Spider data (the others carry no database file to search).
     """
     if source == "gretel" or source.startswith("gretel:"):
         return load_gretel(source.partition(":")[2] or "test", limit)
     path = Path(source)
     if path.is_dir() or (path.suffix == ".json" and (path.parent / "database").is_dir()):
-        return load_spider(path, samples, limit)
+        return load_spider(path, samples, limit, value_hints)
     if path.suffix == ".jsonl" and path.exists() and _is_example_file(path):
         return list(read_jsonl(path, Example))[:limit]
     return load_table_file(path)[:limit]

@@ -39,18 +39,25 @@ def prompt_prefix(schema: str, dialect: str = "sqlite") -> str:
     return f"{START_OF_TURN}system\n{instruction}{END_OF_TURN}\n"
 
 
-def build_prompt(question: str, schema: str, dialect: str = "sqlite") -> str:
-    """The full prompt; the model's answer starts right after it."""
+def build_prompt(
+    question: str, schema: str, dialect: str = "sqlite", hints: tuple[str, ...] = ()
+) -> str:
+    """The full prompt; the model's answer starts right after it.
+
+    `hints` (database values the question names, see `smolsql.hints`) follow the
+    question in the user turn, so the schema prefix stays the same for every question.
+    """
+    values = f"\nValues: {'; '.join(hints)}" if hints else ""
     return (
         prompt_prefix(schema, dialect)
-        + f"{START_OF_TURN}user\nWrite a SQL query for: {question.strip()}{END_OF_TURN}\n"
+        + f"{START_OF_TURN}user\nWrite a SQL query for: {question.strip()}{values}{END_OF_TURN}\n"
         + f"{START_OF_TURN}assistant\n"
     )
 
 
 def example_prompt(example: Example) -> str:
     """The prompt for an `Example`, as training, evaluation and serving all build it."""
-    return build_prompt(example.question, example.schema, example.dialect)
+    return build_prompt(example.question, example.schema, example.dialect, example.hints)
 
 
 def build_completion(sql: str) -> str:

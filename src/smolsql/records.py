@@ -35,6 +35,8 @@ class Example:
     """Free metadata carried along (db_id, domain, sql_complexity, ...)."""
     setup_sql: str | None = None
     """SQL that builds the database in memory when there is no file (gretel's sql_context)."""
+    hints: tuple[str, ...] = ()
+    """Database values the question names (`table.column = 'Value'`), when asked for."""
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,7 @@ def _from_dict(cls: type, data: Any, nested: dict[str, Any]) -> Any:
 def example_from_dict(data: dict[str, Any]) -> Example:
     if isinstance(data, dict) and not isinstance(data.get("question"), str):
         raise SmolsqlError("an Example needs a 'question' string")
-    return _from_dict(Example, data, {})
+    return _from_dict(Example, data, {"hints": tuple})
 
 
 def _candidates(items: Any) -> tuple[Candidate, ...]:

@@ -78,6 +78,8 @@ class Service:
     timeout_s: float = DEFAULT_TIMEOUT_S
     choice: ChoiceSettings = field(default_factory=ChoiceSettings)
     """Candidates per question unless a request says otherwise."""
+    value_hints: bool = False
+    """Database values the question names go in the prompt (a model trained with them)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.backend, Serialized):
@@ -108,7 +110,8 @@ class Service:
             parsed = parse_ddl(schema, dialect or "sqlite")
             return ask(self.backend, question, parsed, choice=choice)
         with self.open(database) as db:  # type: ignore[arg-type]
-            return ask(self.backend, question, db.schema(), db, choice=choice)
+            return ask(self.backend, question, db.schema(), db, choice=choice,
+                       value_hints=self.value_hints)  # fmt: skip
 
     def _choice(self, candidates: int | None) -> ChoiceSettings:
         return self.choice if candidates is None else replace(self.choice, candidates=candidates)
@@ -133,7 +136,8 @@ class Service:
             schema = db.schema()
             if question is not None:
                 answer = ask(self.backend, question, schema, db, run=True, max_rows=limit,
-                             timeout_s=self.timeout_s, choice=self._choice(candidates))  # fmt: skip
+                             timeout_s=self.timeout_s, choice=self._choice(candidates),
+                             value_hints=self.value_hints)  # fmt: skip
                 answer.require_sql()
                 if answer.run_error:
                     raise SmolsqlError(answer.run_error)

@@ -25,6 +25,7 @@ class TrainConfig:
     eval_fraction: float = _f(0.02, "share of the data held out for eval loss")
     limit: int | None = _f(None, "use only the first N training examples")
     schema_in_prompt: bool = _f(True, "put the schema in the prompt (the seed setup did not)")
+    value_hints: bool = _f(False, "put database values the question names in the prompt (Spider)")
     output_dir: str = _f("runs/train", "run folder: checkpoints, metrics, adapter")
     packing: str = _f("prefix", "prefix: share each schema across its questions; none")
     max_length: int = _f(2048, "longest training sequence, in tokens")

@@ -25,11 +25,11 @@ from smolsql.train.config import TrainConfig
 
 
 def split_examples(config: TrainConfig) -> tuple[list[Example], list[Example]]:
-    examples = load_examples(config.data, config.limit)
+    examples = load_examples(config.data, config.limit, value_hints=config.value_hints)
     if not config.schema_in_prompt:
         examples = [replace(e, schema="") for e in examples]
     if config.eval_data:
-        return examples, load_examples(config.eval_data)
+        return examples, load_examples(config.eval_data, value_hints=config.value_hints)
     rng = random.Random(config.seed)
     shuffled = examples[:]
     rng.shuffle(shuffled)
