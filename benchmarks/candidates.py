@@ -139,7 +139,7 @@ def main() -> None:
     parser.add_argument("--data", default=DEV)
     parser.add_argument("--every", type=int, default=1, help="every Nth question")
     parser.add_argument("--limit", type=int, help="at most N questions")
-    parser.add_argument("--temperature", type=float, default=0.7)
+    parser.add_argument("--temperature", type=float, default=0.5)
     parser.add_argument("--top-p", type=float, default=0.95)
     parser.add_argument("--max-new-tokens", type=int, default=128)
     parser.add_argument("--pair", type=int, metavar="K", help="time K candidates against greedy")

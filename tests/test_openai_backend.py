@@ -91,7 +91,7 @@ def test_candidates_are_n_choices_in_index_order(server: ScriptedServer) -> None
     assert _backend(server).sample([PROMPT], 2, max_new_tokens=20) == [["SELECT 1", "SELECT 2"]]
     (request,) = server.requests
     assert request["n"] == 2 and request["max_tokens"] == 20
-    assert request["temperature"] == 0.7 and request["top_p"] == 0.95
+    assert request["temperature"] == 0.5 and request["top_p"] == 0.95
     assert isinstance(request["seed"], int)
     server.replies = [(200, "RAW:" + json.dumps({"choices": choices[:1]}))]
     with pytest.raises(SmolsqlError, match="asked for 3 choices, the server sent 1"):

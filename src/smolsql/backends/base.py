@@ -18,8 +18,9 @@ class GenerationSettings:
     """SQL rarely needs more; a runaway completion is cut here."""
     batch_size: int = 8
     """Prompts generated together (transformers, concurrent requests for openai)."""
-    temperature: float = 0.7
-    """Sampling temperature for candidates (the first answer is always greedy)."""
+    temperature: float = 0.5
+    """Sampling temperature for candidates (the first answer is always greedy); 0.5 measured
+    best of 0.3, 0.5, 0.7 and 1.0 on Spider validation (README)."""
     top_p: float = 0.95
     """Nucleus sampling for candidates: the smallest set of tokens holding this much mass."""
     seed: int = 0
