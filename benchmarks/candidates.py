@@ -89,24 +89,27 @@ def accuracy(out: Path) -> dict:
 def pair(args: argparse.Namespace, k: int) -> dict:
     """Greedy alone vs k-1 samples in one batch vs k-1 samples one after another."""
     from smolsql.backends import load_backend
+    from smolsql.choose import _sample_limit
     from smolsql.prompt import example_prompt
 
     backend = load_backend(None, "llamacpp", settings(args))
-    prompts = [example_prompt(e) for e in examples(replace(args, every=8, limit=None))]
+    every_8th = argparse.Namespace(**{**vars(args), "every": 8, "limit": None})
+    prompts = [example_prompt(e) for e in examples(every_8th)]
     backend.generate(prompts[:1])
     rows = []
     for prompt in prompts:
         backend.generate([prompt])  # the prompt computed, as after the greedy answer
         start = time.perf_counter()
-        backend.generate([prompt])
+        text = backend.generate([prompt])[0]
         greedy = time.perf_counter() - start
+        limit = _sample_limit(backend, text)  # as the choosing stage caps samples
         start = time.perf_counter()
-        backend.sample([prompt], k - 1)
+        backend.sample([prompt], k - 1, limit)
         batched = time.perf_counter() - start
         start = time.perf_counter()
         for seed in range(k - 1):
             backend.settings = replace(backend.settings, seed=seed)
-            backend.sample([prompt], 1)
+            backend.sample([prompt], 1, limit)
         serial = time.perf_counter() - start
         rows.append((greedy, batched, serial))
     g, b, s = (statistics.median(r[i] for r in rows) for i in range(3))

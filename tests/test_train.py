@@ -117,3 +117,14 @@ def test_every_preset_loads_and_bad_settings_are_named(tmp_path: Path) -> None:
 
     with pytest.raises(SmolsqlError, match="unknown training setting"):
         resolve(str(bad), {})
+
+
+def test_execution_accuracy_is_logged_after_each_epoch(tiny_model_dir, spider_dir, tmp_path):
+    config = _config(tiny_model_dir, spider_dir, tmp_path / "run", max_steps=-1,
+                     num_train_epochs=2, execution_eval=str(spider_dir / "train.json"))  # fmt: skip
+    train(config)
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").open()]
+    measured = [r for r in rows if "eval_execution_accuracy" in r]
+    assert [round(r["epoch"]) for r in measured] == [1, 2]
+    assert all(0 <= r["eval_execution_accuracy"] <= 1 for r in measured)
+    assert any("loss" in r for r in rows)  # the usual logs are still there

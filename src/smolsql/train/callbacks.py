@@ -1,4 +1,8 @@
-"""What a training run leaves behind besides checkpoints: metrics.jsonl and loss.png."""
+"""What a training run leaves behind besides checkpoints: metrics.jsonl and loss.png.
+
+And, when asked, validation execution accuracy after each epoch: loss says how well
+the model imitates the gold SQL, not whether its SQL gives the right rows.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +29,37 @@ class MetricsCallback(TrainerCallback):
     def on_train_end(self, args: Any, state: Any, control: Any, **kw: Any):
         if state.is_world_process_zero:
             plot_loss(self.path, self.run / "loss.png")
+
+
+class ExecutionCallback(TrainerCallback):
+    """Greedy execution accuracy on `examples` after each epoch, logged like the losses."""
+
+    def __init__(self, examples: list, tokenizer: Any, batch_size: int = 32) -> None:
+        self.examples, self.tokenizer, self.batch_size = examples, tokenizer, batch_size
+
+    def on_epoch_end(self, args: Any, state: Any, control: Any, model: Any = None, **kw: Any):
+        if not state.is_world_process_zero or model is None:
+            return
+        from smolsql.backends.base import GenerationSettings
+        from smolsql.backends.transformers import TransformersBackend
+        from smolsql.evaluate.metrics import score, summarize
+        from smolsql.predict import predict
+
+        was_training, side = model.training, self.tokenizer.padding_side
+        model.eval()
+        backend = TransformersBackend(model, self.tokenizer, "training",
+                                      GenerationSettings(128, self.batch_size))  # fmt: skip
+        predictions = predict(backend, self.examples)
+        summary = summarize([score(p) for p in predictions], by=())
+        model.train(was_training)
+        self.tokenizer.padding_side = side  # generation pads on the left; training as it was
+        record = {"step": state.global_step, "epoch": state.epoch,
+                  "eval_execution_accuracy": summary["execution_accuracy"],
+                  "eval_syntax_valid": summary["syntax_valid"]}  # fmt: skip
+        with (Path(args.output_dir) / "metrics.jsonl").open("a") as f:
+            f.write(json.dumps(record) + "\n")
+        print(f"smolsql train: epoch {state.epoch:.0f}: validation execution accuracy "
+              f"{summary['execution_accuracy']}")  # fmt: skip
 
 
 def plot_loss(metrics: Path, target: Path) -> None:

@@ -23,6 +23,10 @@ class TrainConfig:
     data: str = _f("gretel:train", "gretel[:split], a Spider questions file, or a data file")
     eval_data: str | None = _f(None, "separate eval set; else eval_fraction of the data")
     eval_fraction: float = _f(0.02, "share of the data held out for eval loss")
+    execution_eval: str | None = _f(
+        None, "questions with databases (Spider file, Example JSONL): greedy execution "
+        "accuracy on them after each epoch, in metrics.jsonl",
+    )  # fmt: skip
     limit: int | None = _f(None, "use only the first N training examples")
     schema_in_prompt: bool = _f(True, "put the schema in the prompt (the seed setup did not)")
     value_hints: bool = _f(False, "put database values the question names in the prompt (Spider)")

@@ -109,16 +109,18 @@ def training_arguments(config: TrainConfig, has_eval: bool, **extra: Any) -> dic
 
 def build_trainer(config: TrainConfig, model: Any, tokenizer: Any,
                   train: list[Example], held_out: list[Example]) -> Any:  # fmt: skip
-    from smolsql.train.callbacks import MetricsCallback
+    from smolsql.train.callbacks import ExecutionCallback, MetricsCallback
 
-    callbacks = [MetricsCallback(Path(config.output_dir))]
+    callbacks: list[Any] = [MetricsCallback(Path(config.output_dir))]
+    if config.execution_eval:
+        examples = load_examples(config.execution_eval, value_hints=config.value_hints)
+        callbacks.append(ExecutionCallback(examples, tokenizer))
     if config.packing == "prefix":
         return _packed_trainer(config, model, tokenizer, train, held_out, callbacks)
     return _sft_trainer(config, model, tokenizer, train, held_out, callbacks)
 
 
 def _packed_trainer(config, model, tokenizer, train, held_out, callbacks) -> Any:
-    from datasets import Dataset
     from transformers import Trainer, TrainingArguments
 
     from smolsql.train.attention import use_segment_attention
@@ -132,11 +134,12 @@ def _packed_trainer(config, model, tokenizer, train, held_out, callbacks) -> Any
                 loss = completion_loss(model, inputs, reduction="sum") / num_items_in_batch
             return (loss, {"loss": loss}) if return_outputs else loss
 
-    def dataset(examples: list[Example]) -> Any:
+    def dataset(examples: list[Example]) -> list[dict]:
+        """A plain list of packed sequences: the Trainer needs no `datasets` library for it."""
         packed, skipped = pack_by_prefix(examples, tokenizer, config.max_length, config.seed)
         if skipped:
             print(f"smolsql train: {skipped} examples longer than max_length were left out")
-        return Dataset.from_list([p.__dict__ for p in packed])
+        return [dict(p.__dict__) for p in packed]
 
     use_segment_attention(model)
     args = TrainingArguments(**training_arguments(config, bool(held_out)))
