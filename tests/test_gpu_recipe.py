@@ -38,7 +38,8 @@ def test_data_command_writes_examples_with_their_databases(tmp_path: Path, capsy
     examples = list(read_jsonl(out, Example))
     assert len(examples) == 6 and "CREATE TABLE artist" in examples[0].schema
     assert examples[0].db_path == str(tmp_path / "gpu" / "database" / "shop" / "shop.sqlite")
-    assert Path(examples[0].db_path).exists() and examples[1].hints == ()
+    assert Path(examples[0].db_path).exists() and examples[0].hints == ()
+    assert examples[1].hints == ("customer.city = 'Lisbon'",)  # "Albums in Lisbon?"
     assert main(["data", "--data", str(tmp_path / "none.json"), "--out", str(out)]) == 2
 
 

@@ -87,7 +87,7 @@ def test_train_writes_adapter_and_resume_continues(
     packed = build_trainer(config, model, tokenizer, *split_examples(config)).train_dataset
     summary = json.loads((run / "train_summary.json").read_text())
     assert summary["global_step"] == 2
-    lengths = [len(ids) for ids in packed["input_ids"]]
+    lengths = [len(row["input_ids"]) for row in packed]
     assert summary["tokens"] in {a + b for a in lengths for b in lengths}  # 2 sequences, no pads
     (run / "metrics.jsonl").unlink()
     train(_config(tiny_model_dir, spider_dir, run, max_steps=4, resume_from_checkpoint="last"))
@@ -128,3 +128,21 @@ def test_execution_accuracy_is_logged_after_each_epoch(tiny_model_dir, spider_di
     assert [round(r["epoch"]) for r in measured] == [1, 2]
     assert all(0 <= r["eval_execution_accuracy"] <= 1 for r in measured)
     assert any("loss" in r for r in rows)  # the usual logs are still there
+
+
+def _has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+@pytest.mark.skipif(not _has_cuda(), reason="no CUDA GPU on this machine: the GPU path is not run")
+def test_a_step_on_a_cuda_gpu_in_bf16(tiny_model_dir: Path, spider_dir: Path, tmp_path: Path):
+    config = _config(tiny_model_dir, spider_dir, tmp_path / "run", max_steps=1)
+    model, tokenizer = load_for_training(config)
+    trainer = build_trainer(config, model, tokenizer, *split_examples(config))
+    assert trainer.args.bf16 and next(model.parameters()).dtype.is_floating_point
+    before = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+    trainer.train()
+    assert next(model.parameters()).device.type == "cuda"
+    assert all(not p.detach().equal(before[n]) for n, p in model.named_parameters() if n in before)

@@ -23,8 +23,8 @@ case "${1:-}" in
     ;;
   train)
     shift
-    cp "$GPU_DIR"/base-2/base-part-* "$STAGE"/
     [ -f "$STAGE/base-part-00" ] || { echo "run 'device.sh stage' first (base-1)" >&2; exit 2; }
+    cp "$GPU_DIR"/base-2/base-part-* "$STAGE"/
     cat "$STAGE"/base-part-* > "$STAGE/base.gguf"
     if compgen -G "$GPU_DIR/wheels/*.whl" >/dev/null; then
       "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --target "$STAGE/site" \

@@ -11,10 +11,12 @@ from smolsql.errors import SmolsqlError
 from smolsql.records import Score, read_jsonl
 
 HEADLINE = (
-    "n", "execution_accuracy", "syntax_valid", "exact_match", "gold_failed",
+    "n", "execution_accuracy", "greedy_execution_accuracy", "oracle_execution_accuracy",
+    "candidates_sampled", "chosen_not_greedy", "syntax_valid", "exact_match", "gold_failed",
     "correct_empty_result", "judge_accuracy", "judge_failed", "latency_ms_median",
 )  # fmt: skip
-RATES = frozenset({"execution_accuracy", "syntax_valid", "exact_match", "judge_accuracy"})
+RATES = frozenset({"execution_accuracy", "greedy_execution_accuracy", "oracle_execution_accuracy",
+                   "syntax_valid", "exact_match", "judge_accuracy"})  # fmt: skip
 
 
 def _pct(value: object) -> str:
