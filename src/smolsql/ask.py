@@ -126,7 +126,8 @@ def ask(
         question, schema, db.label if db else None, max_schema_tokens, _counter(backend), hints
     )
     greedy = predict(backend, [example])[0]
-    choice = replace(choice or ChoiceSettings(), max_rows=max_rows)
+    choice = choice or ChoiceSettings()  # candidates keep to the caller's row and time limits
+    choice = replace(choice, max_rows=max_rows, timeout_s=min(choice.timeout_s, timeout_s))
     prediction, result = choose(backend, greedy, schema, db, choice)
     problems = find_problems(prediction.sql, schema)
     if not run or not prediction.sql:
