@@ -19,7 +19,7 @@ SCRIPT: dict[str, str | list[str]] = {
     "ghost": "SELECT name FROM ghosts WHERE spooky = 1",
     "drop": "DROP TABLE artist",
     "prose": "I am not sure what you mean.",
-    "second try": ["SELECT nope FROM artist", "SELECT name FROM artist"],
+    "second try": ["SELECT zzzz FROM artist", "SELECT name FROM artist"],
 }
 
 

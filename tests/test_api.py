@@ -160,7 +160,7 @@ def test_a_missing_database_fails_at_start_not_at_the_first_question(tmp_path: P
 
 
 def test_candidates_are_chosen_and_reported(sample_db: Path) -> None:
-    script = {"count": ["SELECT nope FROM artist", "SELECT ghost FROM artist",
+    script = {"count": ["SELECT zzzz FROM artist", "SELECT ghost FROM artist",
                         "SELECT count(*) FROM artist"]}  # fmt: skip
     service = Service(ScriptedBackend(script), {"shop": str(sample_db)})
     client = TestClient(create_app(service))
@@ -171,7 +171,7 @@ def test_candidates_are_chosen_and_reported(sample_db: Path) -> None:
         "summary": "tried 3, 1 ran, chose #3",
     }  # fmt: skip
     greedy = client.post("/v1/query", json={**body, "candidates": 1})
-    assert greedy.status_code == 400 and "no such column: nope" in greedy.json()["detail"]
+    assert greedy.status_code == 400 and "no such column: zzzz" in greedy.json()["detail"]
     given = client.post("/v1/query", json={"sql": "SELECT 1", "database": "shop"}).json()
     assert given["choice"]["method"] == "given"
     sql_only = client.post("/v1/sql", json={**body, "candidates": 2}).json()

@@ -22,7 +22,7 @@ SLOW = (
     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {}) "
     "SELECT count(*) FROM n"
 )
-UNKNOWN = "SELECT nope FROM artist"
+UNKNOWN = "SELECT zzzz FROM artist"  # no column is close enough to repair it
 
 # (what it shows, greedy answer then candidates, index chosen, statuses)
 CASES = [
@@ -90,6 +90,19 @@ def test_samples_are_kept_near_the_greedy_answers_length(sample_db: Path) -> Non
         assert backend.sampled[0][1:] == (1, limit)
 
 
+def test_a_failed_candidate_is_repaired_with_the_schemas_names(sample_db: Path) -> None:
+    answer, _ = choose_for([UNKNOWN, "SELECT nme FROM artists"], sample_db)
+    tried = answer.prediction.candidates
+    assert [(c.status, c.repair_of) for c in tried] == [("failed", None), ("failed", None),
+                                                         ("rows", 1)]  # fmt: skip
+    assert answer.prediction.chosen == 2 and answer.sql.split() == ["SELECT", "name", "FROM",
+                                                                    "artist"]  # fmt: skip
+    assert (
+        describe(answer.prediction) == "tried 2 + 1 repaired, 1 ran, chose #3 (#2 with "
+        "the schema's names)"
+    )
+
+
 def test_with_a_schema_alone_the_checks_decide() -> None:
     schema = parse_ddl("CREATE TABLE artist (artist_id INT, name TEXT);")
     backend = ScriptedBackend(
@@ -102,7 +115,7 @@ def test_with_a_schema_alone_the_checks_decide() -> None:
 
 def test_one_candidate_is_plain_greedy_and_runs_nothing(sample_db: Path) -> None:
     answer, backend = choose_for([UNKNOWN, "SELECT name FROM artist"], sample_db, candidates=1)
-    assert answer.prediction.candidates == () and answer.prediction.sql.split()[1] == "nope"
+    assert answer.prediction.candidates == () and answer.prediction.sql.split()[1] == "zzzz"
     assert not backend.sampled and answer.result is None
 
 
@@ -138,12 +151,14 @@ def test_the_adversarial_corpus_as_candidates_changes_nothing(sample_db: Path) -
     statements = [case["sql"] for case in corpus]
     before = checksum(sample_db)
     seen: list[Candidate] = []
+    written = 0
     for start in range(0, len(statements), 31):
         chunk = statements[start : start + 31]
         answer, _ = choose_for([UNKNOWN, *chunk], sample_db, timeout_s=1.0, budget_s=120,
                                max_rows=100)  # fmt: skip
-        seen.extend(answer.prediction.candidates[1:])
-    assert len(seen) == len(statements)
+        seen.extend(answer.prediction.candidates[1:])  # repairs too: the same door
+        written += sum(c.repair_of is None for c in answer.prediction.candidates[1:])
+    assert written == len(statements)
     with open_database(sample_db) as db:
         for candidate in seen:
             if not candidate.sql:  # nothing SQL-like to extract: nothing ran

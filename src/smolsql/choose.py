@@ -3,11 +3,13 @@
 A small model often writes a wrong greedy answer while a right one is among its
 likely ones. So: the greedy answer first, and when it parses, names only what
 the schema has, passes the guard and returns rows, it is the answer (easy
-questions cost nothing more). Otherwise K-1 sampled candidates join it, each
-checked and run through the same door as every query (`run_sql`: the guard, the
-read-only connection, a row cap and a time limit), and the answer is the one that
-runs, then returns rows, then gives the result most candidates agree on, then
-comes first. With only a schema (no database) the checks alone decide.
+questions cost nothing more). Otherwise K-1 sampled candidates join it, and each
+candidate that failed gets a repaired twin with the schema's closest names
+(`smolsql.repair`); all are checked and run through the same door as every query
+(`run_sql`: the guard, the read-only connection, a row cap and a time limit), and
+the answer is the one that runs, then returns rows, then gives the result most
+candidates agree on, then comes first. With only a schema (no database) the checks
+alone decide.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from smolsql.db import DEFAULT_MAX_ROWS, Database, Result
 from smolsql.errors import SmolsqlError
 from smolsql.prompt import example_prompt
 from smolsql.records import Candidate, Prediction
+from smolsql.repair import repair_names
 from smolsql.results import same_result
 from smolsql.run import run_sql
 from smolsql.schema import Schema
@@ -100,6 +103,8 @@ def choose(
             continue
         checked.append(_check(sql, raw, schema, db, settings, deadline))
         seen[sql] = checked[-1]
+    if schema is not None:
+        checked += _repairs(checked, seen, schema, db, settings, deadline)
     candidates = _count_votes(checked)
     index = _best(candidates)
     chosen = candidates[index]
@@ -109,6 +114,31 @@ def choose(
         latency_ms=greedy.latency_ms + elapsed_ms,
     )  # fmt: skip
     return prediction, checked[index][1]
+
+
+def _repairs(
+    checked: list[tuple[Candidate, Result | None]],
+    seen: dict[str, tuple[Candidate, Result | None]],
+    schema: Schema,
+    db: Database | None,
+    settings: ChoiceSettings,
+    deadline: float,
+) -> list[tuple[Candidate, Result | None]]:
+    """One more candidate for each that failed on a name: the names the schema has put in."""
+    out = []
+    for index, (candidate, _) in enumerate(checked):
+        if candidate.status not in ("failed", "invalid"):
+            continue
+        sql = repair_names(candidate.sql, schema)
+        if sql is None:
+            continue
+        if sql in seen:
+            repaired, rows = seen[sql]
+        else:
+            repaired, rows = _check(sql, candidate.raw, schema, db, settings, deadline)
+            seen[sql] = (repaired, rows)
+        out.append((replace(repaired, raw=candidate.raw, repair_of=index), rows))
+    return out
 
 
 def _sample_limit(backend: Backend, greedy_raw: str) -> int:
@@ -184,5 +214,11 @@ def describe(prediction: Prediction) -> str:
     if len(tried) <= 1:
         return "greedy"
     ran = sum(c.status in ("rows", "empty") for c in tried)
+    repairs = sum(c.repair_of is not None for c in tried)
     which = "the greedy answer" if prediction.chosen == 0 else f"#{prediction.chosen + 1}"
-    return f"tried {len(tried)}, {ran} ran, chose {which}"
+    source = tried[prediction.chosen].repair_of
+    if source is not None:
+        which += f" (#{source + 1} with the schema's names)"
+    written = len(tried) - repairs
+    extra = f" + {repairs} repaired" if repairs else ""
+    return f"tried {written}{extra}, {ran} ran, chose {which}"

@@ -55,6 +55,8 @@ class Candidate:
     """Rows it returned (up to the row limit)."""
     votes: int = 0
     """Candidates (itself included) whose result is the same answer as its own."""
+    repair_of: int | None = None
+    """When this is a repair (`smolsql.repair`): the index of the candidate it repairs."""
 
 
 @dataclass(frozen=True)
