@@ -20,19 +20,16 @@ from pathlib import Path
 from smolsql.evaluate.metrics import score
 from smolsql.records import Candidate, Prediction, read_jsonl
 
-RAN = ("rows", "empty")
-
 
 def first_rows(tried: tuple[Candidate, ...]) -> int:
-    for wanted in (("rows",), RAN):
-        for i, c in enumerate(tried):
-            if c.status in wanted:
-                return i
-    return 0
+    for i, c in enumerate(tried):
+        if c.status == "rows":
+            return i
+    return next((i for i, c in enumerate(tried) if c.ran), 0)
 
 
 def most_votes(tried: tuple[Candidate, ...]) -> int:
-    ran = [i for i, c in enumerate(tried) if c.status in RAN]
+    ran = [i for i, c in enumerate(tried) if c.ran]
     return min(ran, key=lambda i: (-tried[i].votes, i)) if ran else 0
 
 

@@ -202,8 +202,7 @@ def _best(candidates: Sequence[Candidate]) -> int:
 
     def key(i: int) -> tuple:
         c = candidates[i]
-        return (RANK.get(c.status, len(RANK)), bool(c.detail) and c.status in ("rows", "empty"),
-                -c.votes, i)  # fmt: skip
+        return (RANK.get(c.status, len(RANK)), bool(c.detail) and c.ran, -c.votes, i)
 
     return min(range(len(candidates)), key=key)
 
@@ -213,7 +212,7 @@ def describe(prediction: Prediction) -> str:
     tried = prediction.candidates
     if len(tried) <= 1:
         return "greedy"
-    ran = sum(c.status in ("rows", "empty") for c in tried)
+    ran = sum(c.ran for c in tried)
     repairs = sum(c.repair_of is not None for c in tried)
     which = "the greedy answer" if prediction.chosen == 0 else f"#{prediction.chosen + 1}"
     source = tried[prediction.chosen].repair_of

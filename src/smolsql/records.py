@@ -58,6 +58,11 @@ class Candidate:
     repair_of: int | None = None
     """When this is a repair (`smolsql.repair`): the index of the candidate it repairs."""
 
+    @property
+    def ran(self) -> bool:
+        """It ran on the database (with rows or without)."""
+        return self.status in ("rows", "empty")
+
 
 @dataclass(frozen=True)
 class Prediction:

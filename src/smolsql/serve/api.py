@@ -158,7 +158,7 @@ def _choice(answer: Answer) -> Choice:
         method="given" if answer.prediction.model == PERSON else method,
         chosen=answer.prediction.chosen + 1,
         tried=max(len(tried), 1),
-        ran=sum(c.status in ("rows", "empty") for c in tried),
+        ran=sum(c.ran for c in tried),
         summary=describe(answer.prediction),
     )
 
