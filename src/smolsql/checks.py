@@ -20,21 +20,34 @@ def find_problems(sql: str, schema: Schema) -> tuple[str, ...]:
         tree = check_sql(sql, schema.dialect, rules=())
     except Refused as exc:
         return (exc.reason,)
-    problems = []
-    ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
-    known_tables = {t.name.lower() for t in schema.tables}
-    for table in tree.find_all(exp.Table):
-        if table.name and table.name.lower() not in known_tables | ctes:
-            problems.append(f"unknown table {table.name}")
-    known_columns = {c.name.lower() for t in schema.tables for c in t.columns}
-    aliases = {a.alias.lower() for a in tree.find_all(exp.Alias)}
-    # SQLite reads a double-quoted name that matches no column as a string ("Lisbon").
-    string_fallback = schema.dialect == "sqlite"
+    problems = [f"unknown table {t.name}" for t in unknown_tables(tree, schema)]
+    known = {c.name.lower() for t in schema.tables for c in t.columns}
+    made = {a.alias.lower() for a in tree.find_all(exp.Alias)}
+    problems += [f"unknown column {c.name}" for c in unknown_columns(tree, schema, known, made)]
+    return tuple(dict.fromkeys(problems))
+
+
+def unknown_tables(tree: exp.Expression, schema: Schema) -> list[exp.Table]:
+    """The table references naming neither a table of `schema` nor a CTE of the query."""
+    known = {t.name.lower() for t in schema.tables}
+    known |= {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+    return [t for t in tree.find_all(exp.Table) if t.name and t.name.lower() not in known]
+
+
+def unknown_columns(
+    tree: exp.Expression, schema: Schema, known: set[str], made: set[str]
+) -> list[exp.Column]:
+    """Column references in none of `known` (lower-cased), nor names the query `made` itself.
+
+    `*` is no name, and SQLite reads a double-quoted name that matches no column as a
+    string ("Lisbon"), so neither is unknown.
+    """
+    out = []
     for column in tree.find_all(exp.Column):
         name = column.name.lower()
-        if not name or name in known_columns | aliases or isinstance(column.this, exp.Star):
+        if not name or name in known or name in made or isinstance(column.this, exp.Star):
             continue
-        if string_fallback and column.this.args.get("quoted") and not column.table:
+        if schema.dialect == "sqlite" and column.this.args.get("quoted") and not column.table:
             continue
-        problems.append(f"unknown column {column.name}")
-    return tuple(dict.fromkeys(problems))
+        out.append(column)
+    return out

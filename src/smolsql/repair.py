@@ -13,6 +13,7 @@ import difflib
 
 from sqlglot import exp
 
+from smolsql.checks import unknown_columns, unknown_tables
 from smolsql.schema import Schema, Table
 from smolsql.sqltext import parse_one, pretty_sql
 
@@ -26,26 +27,18 @@ def repair_names(sql: str, schema: Schema) -> str | None:
     if tree is None:
         return None
     tables = {t.name.lower(): t for t in schema.tables}
-    ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
     changed = False
-    for table in tree.find_all(exp.Table):
-        name = table.name.lower()
-        if name and name not in tables and name not in ctes:
-            match = _closest(name, list(tables))
-            if match:
-                table.set("this", exp.to_identifier(tables[match].name))
-                changed = True
+    for table in unknown_tables(tree, schema):
+        match = _closest(table.name.lower(), list(tables))
+        if match:
+            table.set("this", exp.to_identifier(tables[match].name))
+            changed = True
     used = _used_tables(tree, tables) or list(schema.tables)
     columns = {c.name.lower(): c.name for t in used for c in t.columns}
-    aliases = {a.alias.lower() for a in tree.find_all(exp.Alias)}
-    aliases |= {c.name.lower() for t in tree.find_all(exp.TableAlias) for c in t.columns}
-    for column in tree.find_all(exp.Column):
-        name = column.name.lower()
-        if not name or name in columns or name in aliases or isinstance(column.this, exp.Star):
-            continue
-        if schema.dialect == "sqlite" and column.this.args.get("quoted") and not column.table:
-            continue  # SQLite reads a double-quoted unknown name as a string ("Lisbon")
-        match = _closest(name, list(columns))
+    made = {a.alias.lower() for a in tree.find_all(exp.Alias)}
+    made |= {c.name.lower() for t in tree.find_all(exp.TableAlias) for c in t.columns}
+    for column in unknown_columns(tree, schema, set(columns), made):
+        match = _closest(column.name.lower(), list(columns))
         if match:
             column.set("this", exp.to_identifier(columns[match]))
             changed = True
