@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from smolsql.db import open_database
+from smolsql.db import Database, open_database
 from smolsql.errors import SmolsqlError
 from smolsql.hints import value_hints as find_hints
 from smolsql.records import Example, read_jsonl
@@ -43,32 +44,35 @@ def load_spider(
         raise SmolsqlError(f"{path} is not a Spider questions file (JSON list)") from None
     if not isinstance(items, list):
         raise SmolsqlError(f"{path} is not a Spider questions file (JSON list)")
-    schemas: dict[str, tuple[Schema, str]] = {}
+    databases: dict[str, tuple[Database, Schema, str]] = {}
     examples = []
-    for i, item in enumerate(items[:limit]):
-        db_id = item["db_id"]
-        db_path = folder / "database" / db_id / f"{db_id}.sqlite"
-        if db_id not in schemas:
-            with open_database(db_path) as db:
+    with ExitStack() as stack:  # each database opened once, for its schema and its hints
+        for i, item in enumerate(items[:limit]):
+            db_id = item["db_id"]
+            db_path = folder / "database" / db_id / f"{db_id}.sqlite"
+            if db_id not in databases:
+                db = stack.enter_context(open_database(db_path))
                 schema = db.schema(samples)
-            schemas[db_id] = (schema, render_schema(schema).text)
-        hints: tuple[str, ...] = ()
-        if value_hints:
-            with open_database(db_path) as db:
-                hints = find_hints(db, schemas[db_id][0], item["question"])
-        examples.append(
-            Example(
-                question=item["question"],
-                schema=schemas[db_id][1],
-                sql=tidy_sql(item["query"]),
-                db_path=str(db_path),
-                dialect="sqlite",
-                id=f"{path.stem}-{i}",
-                meta={"db_id": db_id},
-                hints=hints,
-            )
-        )
+                databases[db_id] = (db, schema, render_schema(schema).text)
+            db, schema, text = databases[db_id]
+            hints = find_hints(db, schema, item["question"]) if value_hints else ()
+            examples.append(_spider_example(item, text, db_path, f"{path.stem}-{i}", hints))
     return examples
+
+
+def _spider_example(
+    item: dict[str, Any], schema: str, db_path: Path, id: str, hints: tuple[str, ...]
+) -> Example:
+    return Example(
+        question=item["question"],
+        schema=schema,
+        sql=tidy_sql(item["query"]),
+        db_path=str(db_path),
+        dialect="sqlite",
+        id=id,
+        meta={"db_id": item["db_id"]},
+        hints=hints,
+    )
 
 
 @dataclass(frozen=True)
