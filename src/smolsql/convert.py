@@ -62,8 +62,9 @@ def _download_sdist() -> str:
     target = Path(tempfile.mkdtemp(prefix="smolsql-sdist-"))
     spec = f"llama-cpp-python=={_llama_cpp_version()}"
     print(f"smolsql: fetching {spec}'s source once, for its GGUF converter", file=sys.stderr)
+    # Only this package as source: ":all:" would also build its build tools from source.
     command = [sys.executable, "-m", "pip", "download", spec, "--no-deps", "--no-binary",
-               ":all:", "--quiet", "-d", str(target)]  # fmt: skip
+               "llama-cpp-python", "--quiet", "-d", str(target)]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True)
     archives = sorted(target.glob("*.tar.gz"))
     if done.returncode or not archives:
@@ -81,12 +82,16 @@ def _extract_converter(archive: Path, folder: Path) -> None:
             members = []
             for member in tar.getmembers():
                 _, _, inner = member.name.partition("/vendor/llama.cpp/")
-                if inner and inner.startswith(CONVERTER_FILES) and member.isfile():
+                wanted = inner.startswith(CONVERTER_FILES) and ".." not in Path(inner).parts
+                if wanted and member.isfile():
                     member.name = inner
                     members.append(member)
             if not members:
                 raise SmolsqlError(f"{archive} holds no vendor/llama.cpp/convert_hf_to_gguf.py")
-            tar.extractall(tmp, members=members, filter="data")
+            # Python < 3.11.4 (Debian 12's 3.11.2) has no extraction filters; the checks above
+            # already keep to plain files inside the folder.
+            safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+            tar.extractall(tmp, members=members, **safe)
         shutil.rmtree(folder, ignore_errors=True)
         tmp.replace(folder)
     except (OSError, tarfile.TarError) as exc:
