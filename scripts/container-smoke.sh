@@ -85,11 +85,15 @@ fi
 
 # --- torch: this machine's own CPU wheel, when its pip has one -------------------------------
 build_args=(--build-arg "BASE_IMAGE=$BASE")
-for dir in ${PIP_FIND_LINKS:-}; do
+links="${PIP_FIND_LINKS:-} $(python3 -m pip config get global.find-links 2>/dev/null || true)"
+for dir in $links; do
   if compgen -G "$dir/torch-*+cpu-*.whl" >/dev/null; then
-    port=$(free_port)
+    # A fixed port keeps the build argument, and so the build cache, the same between runs.
+    port=${SMOLSQL_WHEEL_PORT:-48710}
     python3 -m http.server --bind 127.0.0.1 --directory "$dir" "$port" >/dev/null 2>&1 &
     servers+=($!)
+    for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
+    kill -0 "${servers[-1]}" 2>/dev/null || fail "cannot serve $dir on port $port (SMOLSQL_WHEEL_PORT)"
     build_args+=(--build-arg "TORCH_PIP_ARGS=--find-links http://127.0.0.1:$port/")
     say "torch from $dir (served to the build on 127.0.0.1:$port)"
     break
@@ -109,12 +113,16 @@ size_mb=$($ENGINE image inspect --format '{{.Size}}' "$IMAGE" | awk '{printf "%.
 say "built in ${build_s} s; image ${size_mb} MB"
 
 # --- helpers --------------------------------------------------------------------------------
+# Without systemd, podman 4 logs that it cannot set health-check timers (even with
+# --health-interval disable); `podman healthcheck run` below needs none.
+engine() { "$ENGINE" "$@" 2> >(grep -v "unable to get systemd connection" >&2); }
+
 # Host networking: the same on docker and on podman where port publishing is unavailable.
 run_container() {  # NAME PORT HEALTH_PATH COMMAND...
   local name=$1 port=$2 path=$3
   shift 3
   started+=("$name")
-  $ENGINE run -d --name "$name" --network host \
+  engine run -d --name "$name" --network host \
     -e "SMOLSQL_HEALTH_URL=http://127.0.0.1:$port$path" "$IMAGE" "$@" >/dev/null
 }
 
@@ -184,7 +192,7 @@ wait_healthy "$app" >/dev/null
 app_healthy_s=$(seconds_since "$start")
 expect 200 GET "http://127.0.0.1:$app_port/" | grep -qi streamlit || fail "the app's page does not serve"
 say "app: healthy ${app_healthy_s} s after start; its page serves"
-$ENGINE rm -f "$api" "$app" >/dev/null
+engine rm -f "$api" "$app" >/dev/null
 
 # --- offline: the model is in the image ------------------------------------------------------
 answer=$($ENGINE run --rm --network none "$IMAGE" \
@@ -194,10 +202,22 @@ echo "$answer" | grep -qi select || fail "ask without network printed no SQL: $a
 say "offline: a question answered and run with --network none"
 
 # --- compose --------------------------------------------------------------------------------
+compose_skip="no docker compose or podman-compose"
 if [ "$ENGINE" = docker ] && docker compose version >/dev/null 2>&1; then
   COMPOSE="docker compose"
-elif [ "$ENGINE" = podman ] && command -v podman-compose >/dev/null; then
-  COMPOSE=podman-compose
+elif [ "$ENGINE" = podman ]; then
+  # The project's dev tools carry a recent podman-compose (Debian 12's 1.0.3 adds a network
+  # to host-network services, which podman refuses, and still exits 0).
+  for tool in .venv/bin/podman-compose "$(command -v podman-compose || true)"; do
+    [ -x "$tool" ] || continue
+    version=$("$tool" --version 2>/dev/null | awk '/podman-compose/ {print $NF}')
+    if python3 -c "import sys; sys.exit(tuple(map(int, sys.argv[1].split('.')[:2])) < (1, 1))" \
+      "${version:-0.0}"; then
+      COMPOSE=$tool
+      break
+    fi
+    compose_skip="podman-compose $version is older than 1.1"
+  done
 fi
 if [ -n "${COMPOSE:-}" ]; then
   export SMOLSQL_IMAGE=$IMAGE
@@ -217,7 +237,7 @@ if [ -n "${COMPOSE:-}" ]; then
   COMPOSE=""
   say "compose: API and app up together, then down"
 else
-  say "compose: skipped (no docker compose or podman-compose)"
+  say "compose: skipped ($compose_skip)"
 fi
 
 left=$($ENGINE ps -q --filter name=smolsql-smoke)

@@ -97,6 +97,25 @@ def test_errors_are_one_line_and_exit_2(capsys, sample_db: Path, tmp_path, argv,
     assert "Traceback" not in err and out == ""
 
 
+def test_a_missing_optional_package_is_one_line_naming_it(sample_db: Path) -> None:
+    """As in the container image, which serves with llama.cpp and leaves transformers out."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; sys.modules['transformers'] = None; "
+        "from smolsql.cli import main; "
+        f"sys.exit(main(['ask', 'q?', '--db', {str(sample_db)!r}, '--backend', 'transformers']))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        "smolsql: error: 'ask' needs the Python package 'transformers', which is not installed "
+        "here (pip install transformers)"
+    )
+
+
 @pytest.mark.parametrize(
     ("question", "message"),
     [

@@ -410,6 +410,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SmolsqlError as exc:
         print(f"smolsql: error: {exc}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as exc:  # a slimmer install, e.g. the container image
+        if not exc.name or exc.name.split(".")[0] in ("smolsql", "__main__"):
+            raise
+        package = exc.name.split(".")[0]
+        print(
+            f"smolsql: error: '{args.command}' needs the Python package '{package}', which is "
+            f"not installed here (pip install {package.replace('_', '-')})",
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt:
         print("smolsql: interrupted", file=sys.stderr)
         return 130
