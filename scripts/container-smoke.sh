@@ -43,6 +43,7 @@ servers=()
 cleanup() {
   for name in "${started[@]}"; do $ENGINE rm -f "$name" >/dev/null 2>&1 || true; done
   for pid in "${servers[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ -n "${data:-}" ] && rm -rf "$data"
   [ -n "${COMPOSE:-}" ] && $COMPOSE -p smolsql-smoke down >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -118,11 +119,15 @@ say "built in ${build_s} s; image ${size_mb} MB"
 engine() { "$ENGINE" "$@" 2> >(grep -v "unable to get systemd connection" >&2); }
 
 # Host networking: the same on docker and on podman where port publishing is unavailable.
-run_container() {  # NAME PORT HEALTH_PATH COMMAND...
-  local name=$1 port=$2 path=$3
+run_container() {  # NAME PORT HEALTH_PATH [RUN OPTIONS... --] COMMAND...
+  local name=$1 port=$2 path=$3 options=()
   shift 3
+  if [[ " $* " == *" -- "* ]]; then
+    while [ "$1" != -- ]; do options+=("$1"); shift; done
+    shift
+  fi
   started+=("$name")
-  engine run -d --name "$name" --network host \
+  engine run -d --name "$name" --network host "${options[@]}" \
     -e "SMOLSQL_HEALTH_URL=http://127.0.0.1:$port$path" "$IMAGE" "$@" >/dev/null
 }
 
@@ -167,7 +172,12 @@ field() { python3 -c "import json, sys; print(json.load(sys.stdin)$1)"; }
 api_port=$(free_port)
 api=smolsql-smoke-api-$$
 start=$(now)
-run_container "$api" "$api_port" /healthz smolsql serve --host 127.0.0.1 --port "$api_port" --db sample
+data=$(mktemp -d /tmp/smolsql-smoke-data.XXXXXX)  # a database of the user's own, mounted
+chmod 755 "$data"
+python3 -c 'import sqlite3, sys; sqlite3.connect(sys.argv[2]).executescript(open(sys.argv[1]).read())' \
+  src/smolsql/data/sample.sql "$data/shop.sqlite"
+run_container "$api" "$api_port" /healthz -v "$data:/data:ro" -- \
+  smolsql serve --host 127.0.0.1 --port "$api_port" --db sample --db shop=/data/shop.sqlite
 wait_healthy "$api" >/dev/null
 api_healthy_s=$(seconds_since "$start")
 api_url=http://127.0.0.1:$api_port
@@ -178,10 +188,12 @@ echo "$sql" | grep -qi select || fail "/v1/sql answered no SELECT: $sql"
 rows=$(expect 200 POST "$api_url/v1/query" '{"database": "sample", "sql": "SELECT name FROM artist ORDER BY name"}' | field '["rows"]')
 [ "$rows" != "[]" ] || fail "/v1/query returned no rows"
 expect 200 POST "$api_url/v1/query" '{"database": "sample", "question": "List every album title."}' | field '["columns"]' >/dev/null
-expect 400 POST "$api_url/v1/query" '{"database": "sample", "sql": "DROP TABLE artist"}' >/dev/null
+count=$(expect 200 POST "$api_url/v1/query" '{"database": "shop", "sql": "SELECT COUNT(*) FROM album"}' | field '["rows"][0][0]')
+[ "$count" -gt 0 ] || fail "the mounted database answered $count albums"
+expect 400 POST "$api_url/v1/query" '{"database": "shop", "sql": "DROP TABLE artist"}' >/dev/null
 expect 404 POST "$api_url/v1/sql" '{"question": "How many?", "database": "nope"}' >/dev/null
 expect 422 POST "$api_url/v1/sql" '{"database": "sample"}' >/dev/null
-say "API: healthy ${api_healthy_s} s after start; /v1/sql, /v1/query and three bad requests answered as expected"
+say "API: healthy ${api_healthy_s} s after start; /v1/sql, /v1/query (the sample and a mounted database) and three bad requests answered as expected"
 
 # --- the app --------------------------------------------------------------------------------
 app_port=$(free_port)
