@@ -18,6 +18,9 @@ CASES = [
     ("SELECT c.name FROM customer AS c JOIN purchase AS p ON c.customer_id = p.customer_id", ()),
     ("WITH big AS (SELECT customer_id FROM purchase) SELECT * FROM big", ()),
     ("SELECT count(*) AS n FROM purchase ORDER BY n", ()),
+    ("WITH t(n) AS (SELECT count(*) FROM purchase) SELECT n FROM t", ()),  # a column list
+    ("SELECT s.k FROM (SELECT customer_id FROM purchase) AS s(k)", ()),
+    ("WITH t(n) AS (SELECT count(*) FROM purchase) SELECT m FROM t", ("unknown column m",)),
     ("SELECT name FROM clients", ("unknown table clients",)),
     ("SELECT email FROM customer", ("unknown column email",)),
     ("SELECT c.email FROM customer AS c", ("unknown column email",)),

@@ -22,8 +22,7 @@ def find_problems(sql: str, schema: Schema) -> tuple[str, ...]:
         return (exc.reason,)
     problems = [f"unknown table {t.name}" for t in unknown_tables(tree, schema)]
     known = {c.name.lower() for t in schema.tables for c in t.columns}
-    made = {a.alias.lower() for a in tree.find_all(exp.Alias)}
-    problems += [f"unknown column {c.name}" for c in unknown_columns(tree, schema, known, made)]
+    problems += [f"unknown column {c.name}" for c in unknown_columns(tree, schema, known)]
     return tuple(dict.fromkeys(problems))
 
 
@@ -34,14 +33,15 @@ def unknown_tables(tree: exp.Expression, schema: Schema) -> list[exp.Table]:
     return [t for t in tree.find_all(exp.Table) if t.name and t.name.lower() not in known]
 
 
-def unknown_columns(
-    tree: exp.Expression, schema: Schema, known: set[str], made: set[str]
-) -> list[exp.Column]:
-    """Column references in none of `known` (lower-cased), nor names the query `made` itself.
+def unknown_columns(tree: exp.Expression, schema: Schema, known: set[str]) -> list[exp.Column]:
+    """Column references in none of `known` (lower-cased), nor names the query made itself.
 
+    The query makes names with `AS` and with column lists (`WITH t(n) AS ...`, `AS t(n)`).
     `*` is no name, and SQLite reads a double-quoted name that matches no column as a
     string ("Lisbon"), so neither is unknown.
     """
+    made = {a.alias.lower() for a in tree.find_all(exp.Alias)}
+    made |= {c.name.lower() for t in tree.find_all(exp.TableAlias) for c in t.columns}
     out = []
     for column in tree.find_all(exp.Column):
         name = column.name.lower()

@@ -35,9 +35,7 @@ def repair_names(sql: str, schema: Schema) -> str | None:
             changed = True
     used = _used_tables(tree, tables) or list(schema.tables)
     columns = {c.name.lower(): c.name for t in used for c in t.columns}
-    made = {a.alias.lower() for a in tree.find_all(exp.Alias)}
-    made |= {c.name.lower() for t in tree.find_all(exp.TableAlias) for c in t.columns}
-    for column in unknown_columns(tree, schema, set(columns), made):
+    for column in unknown_columns(tree, schema, set(columns)):
         match = _closest(column.name.lower(), list(columns))
         if match:
             column.set("this", exp.to_identifier(columns[match]))
