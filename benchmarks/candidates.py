@@ -38,7 +38,7 @@ def settings(args: argparse.Namespace):
 def examples(args: argparse.Namespace) -> list:
     from smolsql.datasets import load_spider
 
-    return load_spider(args.data)[:: args.every][: args.limit]
+    return load_spider(args.data, value_hints=args.value_hints)[:: args.every][: args.limit]
 
 
 def worker(k: int, args: argparse.Namespace, out: Path) -> dict:
@@ -147,6 +147,9 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=128)
     parser.add_argument("--pair", type=int, metavar="K", help="time K candidates against greedy")
     parser.add_argument("--out", default="runs/candidates", help="folder for runs and results")
+    parser.add_argument(
+        "--value-hints", action="store_true", help="the values each question names, in its prompt"
+    )
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     out = Path(args.out)
@@ -167,6 +170,8 @@ def main() -> None:
              str(args.max_new_tokens), "--out", str(out)]  # fmt: skip
     if args.limit:
         flags += ["--limit", str(args.limit)]
+    if args.value_hints:
+        flags.append("--value-hints")
     for k in (int(k) for k in args.ks.split(",")):
         subprocess.run([sys.executable, __file__, "--worker", str(k), *flags], check=True)
         run = out / f"k{k}"
@@ -175,7 +180,8 @@ def main() -> None:
         print(json.dumps(row), flush=True)
     print(table(rows))
     settings_line = {"temperature": args.temperature, "top_p": args.top_p,
-                     "every": args.every, "limit": args.limit}  # fmt: skip
+                     "every": args.every, "limit": args.limit,
+                     "value_hints": args.value_hints}  # fmt: skip
     (out / "candidates.json").write_text(
         json.dumps({"settings": settings_line, "rows": rows}, indent=2) + "\n"
     )
