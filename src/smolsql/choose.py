@@ -97,12 +97,7 @@ def choose(
     seen: dict[str, tuple[Candidate, Result | None]] = {greedy.sql: checked[0]}
     for raw in raws:
         sql = pretty_sql(extract_sql(raw, example.dialect), example.dialect)
-        if sql in seen:  # the same SQL runs once
-            candidate, rows = seen[sql]
-            checked.append((replace(candidate, raw=raw), rows))
-            continue
-        checked.append(_check(sql, raw, schema, db, settings, deadline))
-        seen[sql] = checked[-1]
+        checked.append(_check_once(sql, raw, seen, schema, db, settings, deadline))
     if schema is not None:
         checked += _repairs(checked, seen, schema, db, settings, deadline)
     candidates = _count_votes(checked)
@@ -132,13 +127,25 @@ def _repairs(
         sql = repair_names(candidate.sql, schema)
         if sql is None:
             continue
-        if sql in seen:
-            repaired, rows = seen[sql]
-        else:
-            repaired, rows = _check(sql, candidate.raw, schema, db, settings, deadline)
-            seen[sql] = (repaired, rows)
-        out.append((replace(repaired, raw=candidate.raw, repair_of=index), rows))
+        repaired, rows = _check_once(sql, candidate.raw, seen, schema, db, settings, deadline)
+        out.append((replace(repaired, repair_of=index), rows))
     return out
+
+
+def _check_once(
+    sql: str,
+    raw: str,
+    seen: dict[str, tuple[Candidate, Result | None]],
+    schema: Schema | None,
+    db: Database | None,
+    settings: ChoiceSettings,
+    deadline: float,
+) -> tuple[Candidate, Result | None]:
+    """`_check`, but SQL already in `seen` is not run again: its outcome is reused."""
+    if sql not in seen:
+        seen[sql] = _check(sql, raw, schema, db, settings, deadline)
+    candidate, rows = seen[sql]
+    return replace(candidate, raw=raw), rows
 
 
 def _sample_limit(backend: Backend, greedy_raw: str) -> int:
