@@ -139,11 +139,10 @@ healthy() {  # NAME: the image's own HEALTHCHECK, run now
   fi
 }
 
-wait_healthy() {  # NAME: seconds from now until healthy (fails after 180 s)
-  local name=$1 begin
-  begin=$(now)
+wait_healthy() {  # NAME: returns once healthy (fails after 180 s)
+  local name=$1
   for _ in $(seq 360); do
-    healthy "$name" && { seconds_since "$begin"; return; }
+    healthy "$name" && return
     [ "$($ENGINE inspect --format '{{.State.Running}}' "$name")" = true ] \
       || { $ENGINE logs "$name" 2>&1 | tail -20 >&2; fail "$name exited"; }
     sleep 0.5
@@ -178,7 +177,7 @@ python3 -c 'import sqlite3, sys; sqlite3.connect(sys.argv[2]).executescript(open
   src/smolsql/data/sample.sql "$data/shop.sqlite"
 run_container "$api" "$api_port" /healthz -v "$data:/data:ro" -- \
   smolsql serve --host 127.0.0.1 --port "$api_port" --db sample --db shop=/data/shop.sqlite
-wait_healthy "$api" >/dev/null
+wait_healthy "$api"
 api_healthy_s=$(seconds_since "$start")
 api_url=http://127.0.0.1:$api_port
 [ "$($ENGINE exec "$api" id -u)" != 0 ] || fail "the API runs as root"
@@ -200,7 +199,7 @@ app_port=$(free_port)
 app=smolsql-smoke-app-$$
 start=$(now)
 run_container "$app" "$app_port" /_stcore/health smolsql app --host 127.0.0.1 --port "$app_port"
-wait_healthy "$app" >/dev/null
+wait_healthy "$app"
 app_healthy_s=$(seconds_since "$start")
 expect 200 GET "http://127.0.0.1:$app_port/" | grep -qi streamlit || fail "the app's page does not serve"
 say "app: healthy ${app_healthy_s} s after start; its page serves"
