@@ -170,11 +170,11 @@ field() { python3 -c "import json, sys; print(json.load(sys.stdin)$1)"; }
 # --- the API --------------------------------------------------------------------------------
 api_port=$(free_port)
 api=smolsql-smoke-api-$$
-start=$(now)
 data=$(mktemp -d /tmp/smolsql-smoke-data.XXXXXX)  # a database of the user's own, mounted
 chmod 755 "$data"
 python3 -c 'import sqlite3, sys; sqlite3.connect(sys.argv[2]).executescript(open(sys.argv[1]).read())' \
   src/smolsql/data/sample.sql "$data/shop.sqlite"
+start=$(now)
 run_container "$api" "$api_port" /healthz -v "$data:/data:ro" -- \
   smolsql serve --host 127.0.0.1 --port "$api_port" --db sample --db shop=/data/shop.sqlite
 wait_healthy "$api"
