@@ -5,11 +5,13 @@ model with the same LoRA settings:
   (a) unpacked: TRL's SFTTrainer, prompt/completion pairs in padded batches;
   (b) packed: one schema prefix per sequence, segment attention (each segment
       against the prefix and itself), logits only where loss is taken (`packing: prefix`).
-Reports wall time, examples/s, and tokens/s (tokens actually run through the model).
-Examples/s is the figure that decides how long an epoch takes.
+and, with --precision fp32,bf16, each in fp32 and in bf16 autocast (fp32 weights).
+Reports wall time, examples/s, and tokens/s (tokens actually run through the model),
+one table row per run, tokens/s last. Examples/s decides how long an epoch takes.
 
 Run: .venv/bin/python benchmarks/train_throughput.py --spider ../shared/data/spider [--dbs 3]
-     [--modes prefix] [--lora-dropout 0.05] [--json results.json]
+     [--modes prefix] [--precision fp32,bf16] [--lora false] [--lora-dropout 0.05]
+     [--json results.json]
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ from pathlib import Path
 
 from smolsql.datasets import load_spider
 from smolsql.prompt import build_completion, example_prompt
-from smolsql.train.config import TrainConfig
+from smolsql.train.config import TrainConfig, parse_bool
 from smolsql.train.packing import pack_by_prefix
+from smolsql.train.precision import cpu_model, resolve_precision
 from smolsql.train.sft import build_trainer, load_for_training
 
 
-def run(mode: str, examples: list, args: argparse.Namespace) -> dict:
+def run(mode: str, precision: str, examples: list, args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory() as out:
         batch = 1 if mode == "prefix" else args.batch_size
         config = TrainConfig.build({
@@ -36,6 +39,7 @@ def run(mode: str, examples: list, args: argparse.Namespace) -> dict:
             "max_length": args.max_length, "per_device_train_batch_size": batch,
             "gradient_accumulation_steps": 1, "num_train_epochs": 1, "logging_steps": 1000,
             "save_steps": 10**6, "eval_fraction": 0.0, "lora_dropout": args.lora_dropout,
+            "lora": args.lora, "precision": precision, "checkpoint_dir": out,
         })  # fmt: skip
         model, tokenizer = load_for_training(config)
         trainer = build_trainer(config, model, tokenizer, examples, [])
@@ -50,7 +54,8 @@ def run(mode: str, examples: list, args: argparse.Namespace) -> dict:
         start = time.perf_counter()
         trainer.train()
         seconds = time.perf_counter() - start
-    return {"mode": mode, "max_length": args.max_length, "lora_dropout": args.lora_dropout,
+    return {"mode": mode, "precision": resolve_precision(precision), "lora": args.lora,
+            "cpu": cpu_model(), "max_length": args.max_length, "lora_dropout": args.lora_dropout,
             "examples": len(examples), "tokens": tokens,
             "seconds": round(seconds, 1), "examples_per_s": round(len(examples) / seconds, 2),
             "tokens_per_s": round(tokens / seconds, 1)}  # fmt: skip
@@ -65,6 +70,8 @@ def main() -> None:
     parser.add_argument("--max-length", type=int, default=2048)
     parser.add_argument("--lora-dropout", type=float, default=0.0)
     parser.add_argument("--modes", default="none,prefix", help="comma-separated: none, prefix")
+    parser.add_argument("--precision", default="auto", help="comma-separated: auto, fp32, bf16")
+    parser.add_argument("--lora", type=parse_bool, default=True, help="false: full fine-tuning")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     examples = load_spider(Path(args.spider) / "train.json")
@@ -72,15 +79,18 @@ def main() -> None:
         db for db, _ in Counter(e.meta["db_id"] for e in examples).most_common()[10:][: args.dbs]
     }
     subset = [e for e in examples if e.meta["db_id"] in keep]
-    results = [run(mode, subset, args) for mode in args.modes.split(",")]
-    print("| mode | examples | tokens | seconds | examples/s | tokens/s |")
-    print("|---|---|---|---|---|---|")
+    runs = [(m, p) for m in args.modes.split(",") for p in args.precision.split(",")]
+    results = [run(mode, precision, subset, args) for mode, precision in runs]
+    print(f"CPU: {cpu_model()}")
+    print("| mode | training | precision | examples | tokens | seconds | examples/s | tokens/s |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['mode']} | {r['examples']} | {r['tokens']} | {r['seconds']} | "
-              f"{r['examples_per_s']} | {r['tokens_per_s']} |")  # fmt: skip
+        print(f"| {r['mode']} | {'LoRA' if r['lora'] else 'full'} | {r['precision']} | "
+              f"{r['examples']} | {r['tokens']} | {r['seconds']} | {r['examples_per_s']} | "
+              f"{r['tokens_per_s']} |")  # fmt: skip
     if len(results) == 2:
-        speedup = results[1]["examples_per_s"] / results[0]["examples_per_s"]
-        print(f"{results[1]['mode']} is {speedup:.1f}x {results[0]['mode']} in examples/s")
+        speedup = results[1]["tokens_per_s"] / results[0]["tokens_per_s"]
+        print(f"the second is {speedup:.2f}x the first in tokens/s")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
 

@@ -76,3 +76,4 @@ def test_device_script_trains_and_the_pieces_come_back(tiny_model_dir: Path, tmp
     spec = resolve_model(str(run / "final"))
     assert spec == ModelSpec(str(tiny_model_dir), str(run / "final"))
     load_model(spec)  # the adapter that came back loads on its base
+    assert json.loads((run / "best" / "best.json").read_text())["epoch"] == 1.0

@@ -14,6 +14,13 @@ from smolsql.train.sft import build_trainer, load_for_training, split_examples, 
 CONFIGS = Path(__file__).parents[1] / "configs"
 
 
+@pytest.fixture(autouse=True)
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Checkpoints go to the cache folder: a fresh one per test, never the user's."""
+    monkeypatch.setenv("SMOLSQL_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
 @pytest.fixture
 def spider_dir(tmp_path: Path) -> Path:
     from smolsql.sample import SCRIPT, build_sqlite
@@ -72,7 +79,7 @@ def test_sft_labels_mask_the_prompt_and_train_the_end_of_turn(
 
 
 def test_train_writes_adapter_and_resume_continues(
-    tiny_model_dir: Path, spider_dir: Path, tmp_path: Path
+    tiny_model_dir: Path, spider_dir: Path, tmp_path: Path, cache: Path
 ) -> None:
     run = tmp_path / "run"
     final = train(_config(tiny_model_dir, spider_dir, run, max_steps=2))
@@ -81,7 +88,8 @@ def test_train_writes_adapter_and_resume_continues(
         "base_model_name_or_path"
     ] == str(tiny_model_dir)
     assert (run / "loss.png").exists() and (run / "config.yaml").exists()
-    assert (run / "checkpoint-2").is_dir()
+    assert (cache / "runs" / "run" / "checkpoint-2").is_dir()  # outside the run folder
+    assert not list(run.glob("checkpoint-*"))
     config = _config(tiny_model_dir, spider_dir, run)
     model, tokenizer = load_for_training(config)
     packed = build_trainer(config, model, tokenizer, *split_examples(config)).train_dataset
@@ -128,6 +136,11 @@ def test_execution_accuracy_is_logged_after_each_epoch(tiny_model_dir, spider_di
     assert [round(r["epoch"]) for r in measured] == [1, 2]
     assert all(0 <= r["eval_execution_accuracy"] <= 1 for r in measured)
     assert any("loss" in r for r in rows)  # the usual logs are still there
+    best = json.loads((tmp_path / "run" / "best" / "best.json").read_text())
+    top = max(r["eval_execution_accuracy"] for r in measured)
+    first_top = next(r for r in measured if r["eval_execution_accuracy"] == top)
+    assert (best["eval_execution_accuracy"], best["step"]) == (top, first_top["step"])
+    assert (tmp_path / "run" / "best" / "adapter_model.safetensors").exists()
 
 
 def _has_cuda() -> bool:
@@ -138,11 +151,111 @@ def _has_cuda() -> bool:
 
 @pytest.mark.skipif(not _has_cuda(), reason="no CUDA GPU on this machine: the GPU path is not run")
 def test_a_step_on_a_cuda_gpu_in_bf16(tiny_model_dir: Path, spider_dir: Path, tmp_path: Path):
+    import torch
+
     config = _config(tiny_model_dir, spider_dir, tmp_path / "run", max_steps=1)
     model, tokenizer = load_for_training(config)
     trainer = build_trainer(config, model, tokenizer, *split_examples(config))
-    assert trainer.args.bf16 and next(model.parameters()).dtype.is_floating_point
+    assert trainer.args.bf16  # auto: a GPU with bf16 trains in bf16 autocast...
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # ...on fp32 weights
     before = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
     trainer.train()
     assert next(model.parameters()).device.type == "cuda"
     assert all(not p.detach().equal(before[n]) for n, p in model.named_parameters() if n in before)
+
+
+def _train_steps(config: TrainConfig) -> tuple[float, dict, set]:
+    """Mean loss of a few steps, the parameters before them, the dtypes linears output."""
+    import torch
+
+    torch.manual_seed(0)
+    model, tokenizer = load_for_training(config)
+    trainer = build_trainer(config, model, tokenizer, *split_examples(config))
+    before = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+    seen: set = set()
+    hooks = [m.register_forward_hook(lambda _m, _i, out: seen.add(out.dtype))
+             for m in model.modules() if isinstance(m, torch.nn.Linear)]  # fmt: skip
+    result = trainer.train()
+    for hook in hooks:
+        hook.remove()
+    assert all(not p.detach().equal(before[n]) for n, p in model.named_parameters() if n in before)
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # fp32 master weights
+    return result.training_loss, before, seen
+
+
+@pytest.mark.parametrize("lora", [True, False])
+def test_bf16_autocast_step_trains_every_parameter_with_fp32_weights(
+    tiny_model_dir: Path, spider_dir: Path, tmp_path: Path, lora: bool
+) -> None:
+    import torch
+
+    # Two steps: LoRA's B moves first (it starts at zero), A only once B is not zero.
+    kw = {"max_steps": 2, "eval_fraction": 0.0, "lora": lora, "warmup_ratio": 0.0}
+    fp32 = _config(tiny_model_dir, spider_dir, tmp_path / "a", precision="fp32", **kw)
+    bf16 = _config(tiny_model_dir, spider_dir, tmp_path / "b", precision="bf16", **kw)
+    loss32, params, dtypes32 = _train_steps(fp32)
+    loss16, _, dtypes16 = _train_steps(bf16)
+    assert dtypes32 == {torch.float32} and torch.bfloat16 in dtypes16  # autocast ran in bf16
+    assert params and loss16 == pytest.approx(loss32, rel=0.02)
+
+
+@pytest.mark.parametrize(
+    ("setting", "flags", "cuda_bf16", "expected"),
+    [
+        ("auto", "fpu sse avx512f avx512_bf16", None, "bf16"),  # AMD EPYC (Zen 4)
+        ("auto", "fpu sse avx512f amx_bf16 amx_tile", None, "bf16"),  # Intel Sapphire Rapids
+        ("auto", "fpu sse avx2 avx512f", None, "fp32"),  # older Xeon: no bf16 units
+        ("auto", "fpu sse avx2", True, "bf16"),  # a CUDA GPU that has bf16
+        ("auto", "fpu sse avx512_bf16", False, "fp32"),  # the GPU decides when there is one
+        ("fp32", "avx512_bf16", None, "fp32"),
+        ("bf16", "avx2", None, "bf16"),  # asked for: emulated, slow, but honoured
+    ],
+)
+def test_precision_auto_follows_the_hardware(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting, flags, cuda_bf16, expected
+) -> None:
+    import torch
+
+    from smolsql.train import precision
+
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: {flags}\n")
+    monkeypatch.setattr(precision, "CPUINFO", cpuinfo)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda_bf16 is not None)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: bool(cuda_bf16))
+    assert precision.resolve_precision(setting) == expected
+    assert precision.cpu_model() == "Some CPU"
+
+
+def test_unknown_precision_is_named() -> None:
+    from smolsql.errors import SmolsqlError
+
+    with pytest.raises(SmolsqlError, match="precision must be one of auto, fp32, bf16"):
+        TrainConfig.build({"precision": "fp16"})
+
+
+def test_resume_without_a_checkpoint_warm_starts_and_says_so(
+    tiny_model_dir: Path, spider_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    import torch
+
+    from smolsql.models import load_model, resolve_model
+    from smolsql.train.sft import resume_point
+
+    adapter = train(_config(tiny_model_dir, spider_dir, tmp_path / "first", max_steps=2))
+    full = _config(tiny_model_dir, spider_dir, tmp_path / "second", lora=False,
+                   resume_from_checkpoint="last", warm_start=str(adapter))  # fmt: skip
+    assert resume_point(full) == (None, str(adapter))
+    assert "no checkpoint in" in capsys.readouterr().out
+    model, _ = load_for_training(full, str(adapter))
+    merged = load_model(resolve_model(str(adapter)))
+    expected = dict(merged.named_parameters())
+    for name, param in model.named_parameters():
+        assert torch.equal(param, expected[name]), name  # the adapter's weights, merged
+    assert all(p.requires_grad for p in model.parameters())
+    lora = _config(tiny_model_dir, spider_dir, tmp_path / "third", warm_start=str(adapter))
+    peft_model, _ = load_for_training(lora, str(adapter))
+    trainable = {n for n, p in peft_model.named_parameters() if p.requires_grad}
+    assert trainable and all("lora_" in n for n in trainable)  # the adapter trains on
+    assert resume_point(_config(tiny_model_dir, spider_dir, tmp_path / "first",
+                                resume_from_checkpoint="last"))[0]  # fmt: skip

@@ -6,7 +6,8 @@
 #   bash scripts/gpu/device.sh train [FLAGS]    carry: runs/gpu/base-2 runs/gpu/data runs/gpu/wheels
 # `train` runs `smolsql train --config configs/spider-gpu.yaml FLAGS` with validation
 # execution accuracy after each epoch, then leaves in $OUT (what comes back): metrics.jsonl,
-# train_summary.json, config.yaml and the final adapter as a tar in pieces of 15 MB at most.
+# train_summary.json, config.yaml and the adapters (final/, and best/: the epoch with the
+# best validation execution accuracy) as a tar in pieces of 15 MB at most.
 # Bring them back with scripts/gpu/collect.sh. The same script runs on a CPU (tests do).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -38,7 +39,8 @@ case "${1:-}" in
       --output-dir "$STAGE/run" "$@"
     mkdir -p "$OUT"
     cp "$STAGE/run/metrics.jsonl" "$STAGE/run/train_summary.json" "$STAGE/run/config.yaml" "$OUT"/
-    tar -C "$STAGE/run" -cf - final | split -b 15M -d - "$OUT/adapter.tar.part-"
+    kept=(final); [ -d "$STAGE/run/best" ] && kept+=(best)
+    tar -C "$STAGE/run" -cf - "${kept[@]}" | split -b 15M -d - "$OUT/adapter.tar.part-"
     grep eval_execution_accuracy "$OUT/metrics.jsonl" || true
     ;;
   *)

@@ -165,8 +165,13 @@ def load_tokenizer(spec: ModelSpec) -> Any:
     return tokenizer
 
 
-def load_model(spec: ModelSpec, merge: bool = True, dtype: Any = None) -> Any:
-    """Load base (and adapter) for inference; the adapter is merged into the weights by default."""
+def load_model(
+    spec: ModelSpec, merge: bool = True, dtype: Any = None, trainable: bool = False
+) -> Any:
+    """Load base (and adapter); the adapter is merged into the weights by default.
+
+    For inference (eval mode), or with `trainable` an unmerged adapter that trains on.
+    """
     quiet_transformers()
     import torch
     from transformers import AutoModelForCausalLM
@@ -180,10 +185,10 @@ def load_model(spec: ModelSpec, merge: bool = True, dtype: Any = None) -> Any:
     if spec.adapter:
         from peft import PeftModel
 
-        model = PeftModel.from_pretrained(model, spec.adapter)
-        if merge:
+        model = PeftModel.from_pretrained(model, spec.adapter, is_trainable=trainable)
+        if merge and not trainable:
             model = model.merge_and_unload()
-    model.eval()
+    model.train(trainable)
     return model
 
 

@@ -23,6 +23,7 @@ class MetricsCallback(TrainerCallback):
     def on_log(self, args: Any, state: Any, control: Any, logs: dict | None = None, **kw: Any):
         if logs and state.is_world_process_zero:
             record = {"step": state.global_step, "epoch": state.epoch, **logs}
+            self.run.mkdir(parents=True, exist_ok=True)
             with self.path.open("a") as f:
                 f.write(json.dumps(record) + "\n")
 
@@ -32,14 +33,25 @@ class MetricsCallback(TrainerCallback):
 
 
 class ExecutionCallback(TrainerCallback):
-    """Greedy execution accuracy on `examples` after each epoch, logged like the losses."""
+    """Greedy execution accuracy on `examples` after each epoch; the best epoch kept as best/.
 
-    def __init__(self, examples: list, tokenizer: Any, batch_size: int = 32) -> None:
+    Logged to metrics.jsonl like the losses. best/ holds the model (or adapter) of the
+    epoch with the highest accuracy so far, and best.json says which epoch that was; a
+    resumed run reads it, so an earlier epoch is not beaten by a worse one.
+    """
+
+    def __init__(self, examples: list, tokenizer: Any, config: Any, batch_size: int = 32) -> None:
         self.examples, self.tokenizer, self.batch_size = examples, tokenizer, batch_size
+        self.config = config
+        self.run = Path(config.output_dir)
+        record = self.run / "best" / "best.json"
+        self.best = json.loads(record.read_text()) if record.exists() else None
 
     def on_epoch_end(self, args: Any, state: Any, control: Any, model: Any = None, **kw: Any):
         if not state.is_world_process_zero or model is None:
             return
+        import torch
+
         from smolsql.backends.base import GenerationSettings
         from smolsql.backends.transformers import TransformersBackend
         from smolsql.evaluate.metrics import score, summarize
@@ -49,17 +61,25 @@ class ExecutionCallback(TrainerCallback):
         model.eval()
         backend = TransformersBackend(model, self.tokenizer, "training",
                                       GenerationSettings(128, self.batch_size))  # fmt: skip
-        predictions = predict(backend, self.examples)
+        device = "cuda" if next(model.parameters()).is_cuda else "cpu"
+        with torch.autocast(device, dtype=torch.bfloat16, enabled=bool(args.bf16)):
+            predictions = predict(backend, self.examples)
         summary = summarize([score(p) for p in predictions], by=())
         model.train(was_training)
         self.tokenizer.padding_side = side  # generation pads on the left; training as it was
+        accuracy = summary["execution_accuracy"]
         record = {"step": state.global_step, "epoch": state.epoch,
-                  "eval_execution_accuracy": summary["execution_accuracy"],
+                  "eval_execution_accuracy": accuracy,
                   "eval_syntax_valid": summary["syntax_valid"]}  # fmt: skip
-        with (Path(args.output_dir) / "metrics.jsonl").open("a") as f:
+        with (self.run / "metrics.jsonl").open("a") as f:
             f.write(json.dumps(record) + "\n")
-        print(f"smolsql train: epoch {state.epoch:.0f}: validation execution accuracy "
-              f"{summary['execution_accuracy']}")  # fmt: skip
+        print(f"smolsql train: epoch {state.epoch:.2f}: validation execution accuracy {accuracy}")
+        if self.best is None or accuracy > self.best["eval_execution_accuracy"]:
+            from smolsql.train.sft import save_model
+
+            save_model(model, self.tokenizer, self.run / "best", self.config)
+            (self.run / "best" / "best.json").write_text(json.dumps(record, indent=2) + "\n")
+            self.best = record
 
 
 def plot_loss(metrics: Path, target: Path) -> None:

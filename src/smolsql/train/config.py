@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from smolsql.errors import SmolsqlError
+from smolsql.train.precision import PRECISIONS
 
 
 def _f(default: Any, help: str) -> Any:
@@ -30,7 +31,15 @@ class TrainConfig:
     limit: int | None = _f(None, "use only the first N training examples")
     schema_in_prompt: bool = _f(True, "put the schema in the prompt (the seed setup did not)")
     value_hints: bool = _f(False, "put database values the question names in the prompt (Spider)")
-    output_dir: str = _f("runs/train", "run folder: checkpoints, metrics, adapter")
+    output_dir: str = _f("runs/train", "run folder: config, metrics, best/ and final/ models")
+    checkpoint_dir: str | None = _f(
+        None, "where checkpoints go; default: the cache folder's runs/<output_dir's name>, "
+        "outside the repo, so that a stopped run resumes from there",
+    )  # fmt: skip
+    precision: str = _f(
+        "auto", "auto: bf16 autocast where the CPU (avx512_bf16, amx_bf16) or GPU has native "
+        "bf16, else fp32; fp32; bf16. Weights and optimizer state stay fp32 in every case",
+    )  # fmt: skip
     packing: str = _f("prefix", "prefix: share each schema across its questions; none")
     max_length: int = _f(2048, "longest training sequence, in tokens")
     lora: bool = _f(True, "train a LoRA adapter (False: full fine-tuning)")
@@ -51,7 +60,14 @@ class TrainConfig:
     save_steps: int = _f(100, "checkpoint every N steps")
     save_total_limit: int = _f(2, "checkpoints kept")
     seed: int = _f(42, "random seed (data order, LoRA init)")
-    resume_from_checkpoint: str | None = _f(None, "a checkpoint folder, or 'last'")
+    resume_from_checkpoint: str | None = _f(
+        None, "a checkpoint folder, or 'last' (the newest in checkpoint_dir; when there is "
+        "none, a new run starts from warm_start's weights, saying so)",
+    )  # fmt: skip
+    warm_start: str | None = _f(
+        None, "a model (adapter merged) whose weights a run starts from instead of the base's; "
+        "'default' is the shipped model. Used when 'last' finds no checkpoint",
+    )  # fmt: skip
     adapter_dtype: str = _f("bfloat16", "dtype the adapter is saved in (keeps it small)")
 
     @classmethod
@@ -75,6 +91,8 @@ class TrainConfig:
         config = cls(**values)
         if config.packing not in ("prefix", "none"):
             raise SmolsqlError("packing must be 'prefix' or 'none'")
+        if config.precision not in PRECISIONS:
+            raise SmolsqlError(f"precision must be one of {', '.join(PRECISIONS)}")
         return config
 
     def to_yaml(self) -> str:
@@ -88,14 +106,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         annotation = str(f.type)
         kind = next((k for k in (bool, int, float) if annotation.startswith(k.__name__)), str)
         if kind is bool:
-            parser.add_argument(flag, type=_bool, default=argparse.SUPPRESS,
+            parser.add_argument(flag, type=parse_bool, default=argparse.SUPPRESS,
                                 metavar="true|false", help=f.metadata["help"])  # fmt: skip
         else:
             parser.add_argument(flag, type=kind, default=argparse.SUPPRESS,
                                 help=f.metadata["help"])  # fmt: skip
 
 
-def _bool(text: str) -> bool:
+def parse_bool(text: str) -> bool:
     if text.lower() in ("1", "true", "yes", "on"):
         return True
     if text.lower() in ("0", "false", "no", "off"):

@@ -18,10 +18,18 @@ from typing import Any
 
 from smolsql.datasets import load_examples
 from smolsql.errors import SmolsqlError
-from smolsql.models import base_location, load_tokenizer, quiet_transformers, resolve_model
+from smolsql.models import (
+    base_location,
+    cache_dir,
+    load_model,
+    load_tokenizer,
+    quiet_transformers,
+    resolve_model,
+)
 from smolsql.prompt import build_completion, example_prompt
 from smolsql.records import Example
 from smolsql.train.config import TrainConfig
+from smolsql.train.precision import hardware, resolve_precision
 
 
 def split_examples(config: TrainConfig) -> tuple[list[Example], list[Example]]:
@@ -37,15 +45,11 @@ def split_examples(config: TrainConfig) -> tuple[list[Example], list[Example]]:
     return shuffled[n_eval:], shuffled[:n_eval]
 
 
-def use_bf16() -> bool:
-    """bf16 where a CUDA GPU supports it; fp32 elsewhere (CPUs here have no bf16 units)."""
-    import torch
+def load_for_training(config: TrainConfig, warm_start: str | None = None) -> tuple[Any, Any]:
+    """The model in fp32, whatever the precision (autocast does the bf16), LoRA when asked.
 
-    return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-
-
-def load_for_training(config: TrainConfig) -> tuple[Any, Any]:
-    """The base model in fp32 (bf16 on a GPU that has it), with LoRA attached when asked."""
+    `warm_start` names a model whose weights (its adapter merged) replace the base's.
+    """
     quiet_transformers()
     import torch
     from transformers import AutoModelForCausalLM
@@ -54,11 +58,18 @@ def load_for_training(config: TrainConfig) -> tuple[Any, Any]:
     if spec.adapter:
         raise SmolsqlError("train from a base model, not an adapter folder")
     tokenizer = load_tokenizer(spec)
-    model = AutoModelForCausalLM.from_pretrained(
-        base_location(spec.base),
-        dtype=torch.bfloat16 if use_bf16() else torch.float32,
-        attn_implementation="sdpa",
-    )
+    warm = resolve_model(None if warm_start == "default" else warm_start) if warm_start else None
+    if warm and config.lora:
+        if not warm.adapter:
+            raise SmolsqlError(f"a LoRA run warm-starts from an adapter; {warm_start} is none")
+        return load_model(warm, merge=False, trainable=True), tokenizer
+    if warm:
+        model = load_model(warm)  # a full fine-tune goes on from the merged weights
+        model.train().requires_grad_(True)  # peft froze the base before merging
+    else:
+        model = AutoModelForCausalLM.from_pretrained(
+            base_location(spec.base), dtype=torch.float32, attn_implementation="sdpa"
+        )
     if getattr(model, "hf_quantizer", None) is not None:
         model.hf_quantizer.remove_quantization_config(model)
     if config.lora:
@@ -76,11 +87,19 @@ def load_for_training(config: TrainConfig) -> tuple[Any, Any]:
     return model, tokenizer
 
 
+def checkpoint_dir(config: TrainConfig) -> Path:
+    """Checkpoints live outside the repo by default: the cache folder, by run name."""
+    if config.checkpoint_dir:
+        return Path(config.checkpoint_dir)
+    return cache_dir() / "runs" / Path(config.output_dir).resolve().name
+
+
 def training_arguments(config: TrainConfig, has_eval: bool, **extra: Any) -> dict[str, Any]:
     import torch
 
+    bf16 = resolve_precision(config.precision) == "bf16"
     return {
-        "output_dir": config.output_dir,
+        "output_dir": str(checkpoint_dir(config)),
         "num_train_epochs": config.num_train_epochs,
         "max_steps": config.max_steps,
         "per_device_train_batch_size": config.per_device_train_batch_size,
@@ -96,7 +115,8 @@ def training_arguments(config: TrainConfig, has_eval: bool, **extra: Any) -> dic
         "save_steps": config.save_steps,
         "save_total_limit": config.save_total_limit,
         "seed": config.seed,
-        "bf16": use_bf16(),
+        "bf16": bf16,  # autocast over fp32 weights, on the CPU too (use_cpu below)
+        "use_cpu": not torch.cuda.is_available() and not torch.backends.mps.is_available(),
         "report_to": [],
         "disable_tqdm": False,  # a progress bar, whatever the library log level
         "remove_unused_columns": False,
@@ -114,7 +134,7 @@ def build_trainer(config: TrainConfig, model: Any, tokenizer: Any,
     callbacks: list[Any] = [MetricsCallback(Path(config.output_dir))]
     if config.execution_eval:
         examples = load_examples(config.execution_eval, value_hints=config.value_hints)
-        callbacks.append(ExecutionCallback(examples, tokenizer))
+        callbacks.append(ExecutionCallback(examples, tokenizer, config))
     if config.packing == "prefix":
         return _packed_trainer(config, model, tokenizer, train, held_out, callbacks)
     return _sft_trainer(config, model, tokenizer, train, held_out, callbacks)
@@ -179,6 +199,28 @@ def _sft_trainer(config, model, tokenizer, train, held_out, callbacks) -> Any:
     )
 
 
+def resume_point(config: TrainConfig) -> tuple[str | None, str | None]:
+    """(checkpoint to resume, model to warm-start from): 'last' falls back to warm_start.
+
+    A stop ends the process, and a new machine has no cache: then the run starts anew
+    from `warm_start` (the shipped model unless set), and says so.
+    """
+    resume = config.resume_from_checkpoint
+    if resume != "last":
+        return resume, config.warm_start
+    from transformers.trainer_utils import get_last_checkpoint
+
+    folder = checkpoint_dir(config)
+    last = get_last_checkpoint(str(folder)) if folder.is_dir() else None
+    if last:
+        print(f"smolsql train: resuming from {last}")
+        return last, None
+    warm = config.warm_start or "default"
+    print(f"smolsql train: no checkpoint in {folder}; starting a new run from the weights "
+          f"of {'the shipped model' if warm == 'default' else warm}")  # fmt: skip
+    return None, warm
+
+
 def train(config: TrainConfig) -> Path:
     """Run one training; returns the folder of the final adapter (or model)."""
     out = Path(config.output_dir)
@@ -187,25 +229,33 @@ def train(config: TrainConfig) -> Path:
     train_set, held_out = split_examples(config)
     if not train_set:
         raise SmolsqlError(f"{config.data} gave no training examples")
-    model, tokenizer = load_for_training(config)
+    resume, warm_start = resume_point(config)
+    model, tokenizer = load_for_training(config, warm_start)
     trainer = build_trainer(config, model, tokenizer, train_set, held_out)
-    resume = config.resume_from_checkpoint
     start = time.time()
-    trainer.train(resume_from_checkpoint=True if resume == "last" else resume)
+    trainer.train(resume_from_checkpoint=resume)
     final = out / "final"
-    trainer.save_model(str(final))
-    tokenizer.save_pretrained(str(final))
-    if config.lora:
-        finalize_adapter(final, config.model, config.adapter_dtype)
+    save_model(trainer.model, tokenizer, final, config)
     seconds = time.time() - start
     tokens = trainer.state.num_input_tokens_seen
     epochs = trainer.state.epoch or 0
     summary = {"wall_time_s": round(seconds, 1), "examples": len(train_set),
                "global_step": trainer.state.global_step, "tokens": tokens,
                "tokens_per_s": round(tokens / seconds, 1),
-               "examples_per_s": round(len(train_set) * epochs / seconds, 2)}  # fmt: skip
+               "examples_per_s": round(len(train_set) * epochs / seconds, 2),
+               "precision": resolve_precision(config.precision),
+               "resumed_from": resume, "warm_start": warm_start,
+               **hardware()}  # fmt: skip
     (out / "train_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return final
+
+
+def save_model(model: Any, tokenizer: Any, folder: Path, config: TrainConfig) -> None:
+    """The trained model (or adapter) with its tokenizer, as `--model` loads it."""
+    model.save_pretrained(str(folder))
+    tokenizer.save_pretrained(str(folder))
+    if config.lora:
+        finalize_adapter(folder, config.model, config.adapter_dtype)
 
 
 def finalize_adapter(folder: Path, base: str, dtype_name: str = "bfloat16") -> None:
