@@ -36,12 +36,22 @@ def test_full_rank_reproduces_the_fine_tune(tiny_model_dir, tuned_dir, tmp_path)
     full = max(p.shape[0] for p in linear_weights(load_model(base)).values())
     report = extract_lora(base, tuned_dir, tmp_path / "full", full, dtype="float32")
     assert report.kept_energy == pytest.approx(1.0) and report.worst_layer_error < 1e-5
-    assert list(report.not_kept) == ["model.norm.weight"]  # what LoRA cannot hold, named
-    merged = linear_weights(load_model(ModelSpec(str(tiny_model_dir), str(tmp_path / "full"))))
-    tuned = linear_weights(load_model(ModelSpec(str(tuned_dir))))
+    assert list(report.whole) == ["model.norm.weight"] and not report.not_kept
+    merged_model = load_model(ModelSpec(str(tiny_model_dir), str(tmp_path / "full")))
+    tuned_model = load_model(ModelSpec(str(tuned_dir)))
+    merged, tuned = linear_weights(merged_model), linear_weights(tuned_model)
     assert merged.keys() == tuned.keys()
     for name, weight in tuned.items():
         torch.testing.assert_close(merged[name], weight, atol=1e-5, rtol=0)
+    torch.testing.assert_close(merged_model.model.norm.weight, tuned_model.model.norm.weight)
+
+
+def test_norms_can_be_left_out_and_are_then_named(tiny_model_dir, tuned_dir, tmp_path) -> None:
+    base = ModelSpec(str(tiny_model_dir))
+    report = extract_lora(base, tuned_dir, tmp_path / "linear", 4, norms=False)
+    assert list(report.not_kept) == ["model.norm.weight"] and not report.whole
+    merged = load_model(ModelSpec(str(tiny_model_dir), str(tmp_path / "linear")))
+    torch.testing.assert_close(merged.model.norm.weight, load_model(base).model.norm.weight)
 
 
 def test_lower_ranks_keep_less(tiny_model_dir, tuned_dir, tmp_path) -> None:

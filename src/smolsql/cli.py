@@ -148,11 +148,12 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from smolsql.models import resolve_model
     from smolsql.train.extract import extract_lora
 
-    report = extract_lora(resolve_model(args.base), args.tuned, args.out, args.rank)
+    report = extract_lora(resolve_model(args.base), args.tuned, args.out, args.rank,
+                          norms=args.norms)  # fmt: skip
     print(f"wrote a rank-{report.rank} adapter of {report.layers} layers to {args.out}: "
           f"{report.kept_energy:.1%} of the change kept, worst layer error "
-          f"{report.worst_layer_error:.3f}; {len(report.not_kept)} other changed tensors left "
-          "out (extraction.json)")  # fmt: skip
+          f"{report.worst_layer_error:.3f}; {len(report.whole)} norms carried whole, "
+          f"{len(report.not_kept)} other changed tensors left out (extraction.json)")  # fmt: skip
     return 0
 
 
@@ -390,6 +391,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rank", type=int, default=64, help="LoRA rank (64 in bf16: ~39 MB here)")
     p.add_argument("--base", help="the model it was tuned from (default: the offline base)",
                    default="smollm2-135m-instruct-gguf")  # fmt: skip
+    p.add_argument("--no-norms", dest="norms", action="store_false",
+                   help="leave the changed norms out instead of carrying them whole")  # fmt: skip
     p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("compare", help="print runs' metrics side by side (base vs fine-tuned)")

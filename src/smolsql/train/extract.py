@@ -5,8 +5,10 @@ ships (48 MB). Its change to each linear layer, dW = W_tuned - W_base, is factor
 by SVD, and the `rank` largest directions become LoRA's B and A (alpha = rank,
 so LoRA's scale is 1 and B @ A is the truncated dW), saved as a PEFT adapter on
 the same base: it loads like any other adapter (`--model FOLDER`) and must be
-scored after extraction, since what the truncation drops is lost. Parameters
-LoRA cannot hold (embeddings, norms) are reported with how much they changed.
+scored after extraction, since what the truncation drops is lost. Changed norms
+are small (one vector each) and are carried whole, as PEFT's `modules_to_save`, unless
+`norms=False`; what the adapter cannot hold (embeddings) is reported with how much
+it changed.
 """
 
 from __future__ import annotations
@@ -31,10 +33,17 @@ class Extraction:
     """Largest ||dW - B A|| / ||dW|| over the layers."""
     not_kept: dict[str, float] = field(default_factory=dict)
     """Other changed parameters (name -> ||change|| / ||base||): the adapter leaves them out."""
+    whole: dict[str, float] = field(default_factory=dict)
+    """Changed norms the adapter carries whole (name -> ||change|| / ||base||)."""
 
 
 def extract_lora(
-    base: ModelSpec, tuned: str | Path, out: str | Path, rank: int, dtype: str = "bfloat16"
+    base: ModelSpec,
+    tuned: str | Path,
+    out: str | Path,
+    rank: int,
+    dtype: str = "bfloat16",
+    norms: bool = True,
 ) -> Extraction:
     """Write to `out` a LoRA adapter approximating `tuned`, a full fine-tune of `base`."""
     import torch
@@ -56,15 +65,20 @@ def extract_lora(
     changed = {name: d for name, d in deltas.items() if torch.count_nonzero(d)}
     if not changed:
         raise SmolsqlError(f"{tuned} does not differ from {base.name} in any linear layer")
-    not_kept = {}
+    not_kept, whole = {}, {}
+    modules = dict(base_model.named_modules())
     for name, value in base_model.state_dict().items():
-        if name.rsplit(".", 1)[0] in linear or name not in tuned_state:
+        owner = name.rsplit(".", 1)[0]
+        if owner in linear or name not in tuned_state:
             continue
         change = float((tuned_state[name] - value).norm() / max(float(value.norm()), 1e-12))
         if change > 0:
-            not_kept[name] = round(change, 6)
+            is_norm = "norm" in type(modules[owner]).__name__.lower() and value.dim() == 1
+            (whole if norms and is_norm else not_kept)[name] = round(change, 6)
     suffixes = sorted({name.rsplit(".", 1)[-1] for name in changed})
-    config = LoraConfig(r=rank, lora_alpha=rank, target_modules=suffixes, lora_dropout=0.0)
+    carried = sorted(name.rsplit(".", 1)[0] for name in whole)
+    config = LoraConfig(r=rank, lora_alpha=rank, target_modules=suffixes, lora_dropout=0.0,
+                        modules_to_save=carried or None)  # fmt: skip
     peft_model = get_peft_model(base_model, config)
     kept = total = 0.0
     worst = 0.0
@@ -86,8 +100,13 @@ def extract_lora(
             if energy:
                 error = float((delta.double() - b @ a).norm() / delta.double().norm())
                 worst = max(worst, error)
+        for name in whole:
+            owner, param = name.rsplit(".", 1)
+            wrapper = peft_model.get_submodule(f"base_model.model.{owner}")
+            getattr(wrapper.modules_to_save["default"], param).copy_(tuned_state[name])
     peft_model.save_pretrained(out)
     finalize_adapter(out, base.base, dtype)
-    report = Extraction(rank, len(deltas), round(kept / total, 6), round(worst, 6), not_kept)
+    report = Extraction(rank, len(deltas), round(kept / total, 6), round(worst, 6), not_kept,
+                        whole)  # fmt: skip
     (out / "extraction.json").write_text(json.dumps(asdict(report), indent=2) + "\n")
     return report
