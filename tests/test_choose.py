@@ -51,11 +51,11 @@ def checksum(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def choose_for(answers: list[str], db_path: Path, **settings) -> tuple:
+def choose_for(answers: list[str], db_path: Path, run: bool = False, **settings) -> tuple:
     backend = ScriptedBackend({"question": answers})
     choice = ChoiceSettings(**{"candidates": len(answers), **settings})
     with open_database(db_path) as db:
-        answer = ask(backend, "the question", db.schema(), db, choice=choice)
+        answer = ask(backend, "the question", db.schema(), db, run=run, choice=choice)
     return answer, backend
 
 
@@ -64,14 +64,17 @@ def choose_for(answers: list[str], db_path: Path, **settings) -> tuple:
 )
 def test_choice(what, answers, chosen, statuses, sample_db: Path) -> None:
     before = checksum(sample_db)
-    answer, backend = choose_for(answers, sample_db)
+    answer, backend = choose_for(answers, sample_db, run=True)
     prediction = answer.prediction
     assert [c.status for c in prediction.candidates] == statuses
     assert prediction.chosen == chosen
     assert prediction.sql == prediction.candidates[chosen].sql
     assert bool(backend.sampled) == (len(statuses) > 1)  # the fast path samples nothing
-    if answer.result is not None:  # the rows shown are the chosen candidate's
+    if statuses[chosen] == "rows":  # the rows shown are the chosen candidate's, as it ran
+        assert answer.result is not None and not answer.run_error
         assert len(answer.result.rows) == prediction.candidates[chosen].rows
+    else:  # nothing ran: no rows, and why
+        assert answer.result is None and answer.run_error
     assert checksum(sample_db) == before
 
 
@@ -113,10 +116,10 @@ def test_with_a_schema_alone_the_checks_decide() -> None:
     assert answer.sql.split() == ["SELECT", "name", "FROM", "artist"] and not answer.problems
 
 
-def test_one_candidate_is_plain_greedy_and_runs_nothing(sample_db: Path) -> None:
+def test_one_candidate_is_plain_greedy_and_samples_nothing(sample_db: Path) -> None:
     answer, backend = choose_for([UNKNOWN, "SELECT name FROM artist"], sample_db, candidates=1)
     assert answer.prediction.candidates == () and answer.prediction.sql.split()[1] == "zzzz"
-    assert not backend.sampled and answer.result is None
+    assert not backend.sampled  # even though the greedy answer fails, nothing more is tried
 
 
 def test_a_slow_candidate_is_interrupted(sample_db: Path) -> None:

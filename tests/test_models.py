@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from smolsql.errors import SmolsqlError
-from smolsql.models import OFFLINE_BASE, ModelSpec, default_model, resolve_model
+from smolsql.models import BUNDLED_ADAPTER, OFFLINE_BASE, ModelSpec, resolve_model
 
 
 def test_resolution(tmp_path: Path) -> None:
@@ -19,7 +19,7 @@ def test_resolution(tmp_path: Path) -> None:
     assert resolve_model(str(tmp_path / "full")) == ModelSpec(str(tmp_path / "full"))
     assert resolve_model(str(tmp_path / "lora")) == ModelSpec(OFFLINE_BASE, str(tmp_path / "lora"))
     assert resolve_model("HuggingFaceTB/SmolLM2-135M") == ModelSpec("HuggingFaceTB/SmolLM2-135M")
-    assert resolve_model(None) == resolve_model(default_model())
+    assert resolve_model(None) == ModelSpec(OFFLINE_BASE, str(BUNDLED_ADAPTER))  # the shipped one
 
 
 @pytest.mark.parametrize(
