@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from smolsql.backends import GenerationSettings
 from smolsql.backends.transformers import TransformersBackend
 from smolsql.models import resolve_model
@@ -39,3 +41,17 @@ def test_tiny_model_samples_seeded_candidates(tiny_model_dir: Path) -> None:
     assert backend.sample(prompts, 5) != samples
     backend.settings = replace(backend.settings, temperature=0.0)
     assert backend.sample(prompts, 2) == [[g, g] for g in backend.generate(prompts)]
+
+
+def _has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+@pytest.mark.skipif(not _has_cuda(), reason="no CUDA GPU on this machine: the GPU path is not run")
+def test_the_transformers_backend_runs_on_the_gpu(tiny_model_dir: Path) -> None:
+    backend = TransformersBackend.from_spec(resolve_model(str(tiny_model_dir)))
+    assert next(backend.model.parameters()).device.type == "cuda"
+    prompt = build_prompt("How many?", "CREATE TABLE t (a INT);")
+    assert backend.sample([prompt], 2) == backend.sample([prompt], 2)  # seeded on the GPU too

@@ -10,6 +10,7 @@ from pathlib import Path
 from smolsql import __version__
 from smolsql.backends import BACKENDS, GenerationSettings, load_backend
 from smolsql.choose import DEFAULT_CANDIDATES, MAX_CANDIDATES, ChoiceSettings
+from smolsql.convert import GGUF_TYPES
 from smolsql.db import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_S
 from smolsql.errors import SmolsqlError
 from smolsql.sample import NAME as SAMPLE_NAME
@@ -375,7 +376,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="write the model in use, adapter merged: a folder or GGUF")
     p.add_argument("out", help="a new folder (transformers format), or a file with --gguf")
     p.add_argument("--model", help="hub id, model folder or LoRA adapter folder")
-    p.add_argument("--gguf", metavar="TYPE", help="write one GGUF file: q8_0, f16, f32, q4_k_m")
+    p.add_argument("--gguf", metavar="TYPE", choices=GGUF_TYPES,
+                   help=f"write one GGUF file: {', '.join(GGUF_TYPES)}")  # fmt: skip
     p.set_defaults(func=cmd_export)
 
     from smolsql.train.config import add_arguments

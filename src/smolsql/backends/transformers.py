@@ -1,4 +1,4 @@
-"""Generation with transformers on CPU or GPU: batched, stopping at end of turn.
+"""Generation with transformers, on a CUDA GPU when there is one; batched, stops at end of turn.
 
 Greedy answers in batches of similar length; candidates as `num_return_sequences`
 samples of one prompt, seeded by (settings' seed, prompt).
@@ -37,7 +37,12 @@ class TransformersBackend:
     def from_spec(
         cls, spec: ModelSpec, settings: GenerationSettings | None = None
     ) -> TransformersBackend:
-        return cls(load_model(spec), load_tokenizer(spec), spec.name, settings)
+        import torch
+
+        model = load_model(spec)
+        if torch.cuda.is_available():  # evaluation on a GPU machine runs on its GPU
+            model = model.to("cuda")
+        return cls(model, load_tokenizer(spec), spec.name, settings)
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
@@ -82,7 +87,8 @@ class TransformersBackend:
         limit = self.settings.max_new_tokens
         for prompt in prompts:
             batch = self.tokenizer([prompt], return_tensors="pt", add_special_tokens=False)
-            with torch.random.fork_rng(devices=[]), torch.inference_mode():
+            on_gpu = [self.model.device] if self.model.device.type == "cuda" else []
+            with torch.random.fork_rng(devices=on_gpu), torch.inference_mode():
                 torch.manual_seed(prompt_seed(self.settings.seed, prompt))
                 generated = self.model.generate(
                     **batch.to(self.model.device),
