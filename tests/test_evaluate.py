@@ -161,21 +161,27 @@ def test_report_and_compare(tmp_path: Path, capsys) -> None:
     from smolsql.evaluate.report import write_report
 
     runs = []
-    for name, pred in (("base", "SELECT 2"), ("tuned", "SELECT 1")):
+    # (database, question id): base is right on y only, tuned on both of x's questions only.
+    asked = [("x", "1"), ("x", "2"), ("y", "3")]
+    for name, preds in (("base", ["SELECT 2", "SELECT 2", "SELECT 1"]),
+                        ("tuned", ["SELECT 1", "SELECT 1", "SELECT 2"])):  # fmt: skip
         run = tmp_path / name
         run.mkdir()
-        scores = [score(_prediction("SELECT 1", pred, meta={"db_id": "x"}))]
+        scores = [score(_prediction("SELECT 1", pred, id=qid, meta={"db_id": db}))
+                  for (db, qid), pred in zip(asked, preds, strict=True)]  # fmt: skip
         write_jsonl(run / "scores.jsonl", scores)
         report = write_report(run, scores, summarize(scores)).read_text()
         assert "| execution_accuracy |" in report
         assert (run / "error_types.png").stat().st_size > 0
         assert (run / "accuracy_by_db_id.png").exists()
         runs.append(str(run))
-    assert "## Failures (first 1 of 1)" in (tmp_path / "base" / "report.md").read_text()
+    assert "## Failures (first 2 of 2)" in (tmp_path / "base" / "report.md").read_text()
     assert main(["compare", *runs]) == 0
     out = capsys.readouterr().out
-    assert "| metric | base | tuned |" in out and "| execution_accuracy | 0.0% | 100.0% |" in out
+    assert "| metric | base | tuned |" in out and "| execution_accuracy | 33.3% | 66.7% |" in out
     assert "| same SQL as base | 100.0% | 0.0% |" in out
+    assert "| x | 2 | 0.0% | 100.0% |" in out and "| y | 1 | 100.0% | 0.0% |" in out
+    assert "tuned against base: better on 1 of 2 databases, worse on 1" in out
     assert main(["compare", str(tmp_path / "nope")]) == 2
 
 

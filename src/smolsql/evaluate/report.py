@@ -132,7 +132,32 @@ def compare_runs(runs: Sequence[Path]) -> str:
     sqls = [_sql_by_example(Path(r)) for r in runs]
     if len(runs) > 1 and all(sqls):
         rows.append([f"same SQL as {names[0]}", *(_pct(_agreement(sqls[0], o)) for o in sqls)])
-    return "\n".join(_table(["metric", *names], rows))
+    return "\n".join(_table(["metric", *names], rows) + _by_database(summaries, names))
+
+
+def _by_database(summaries: Sequence[dict], names: Sequence[str]) -> list[str]:
+    """Execution accuracy per database side by side, and where each run beats the first.
+
+    A change that lifts a few databases and lowers others is not the same as one that
+    helps on each: this says which it is.
+    """
+    if not all("by_db_id" in s for s in summaries):
+        return []
+    dbs = sorted(set().union(*(s["by_db_id"] for s in summaries)))
+    accuracy = [{db: s["by_db_id"].get(db, {}).get("execution_accuracy") for db in dbs}
+                for s in summaries]  # fmt: skip
+    n = {db: next(s["by_db_id"][db]["n"] for s in summaries if db in s["by_db_id"]) for db in dbs}
+    rows = [[db, n[db], *(_pct(a[db]) if a[db] is not None else "" for a in accuracy)]
+            for db in dbs]  # fmt: skip
+    lines = ["", "Execution accuracy by database:", ""]
+    lines += _table(["database", "n", *names], rows)
+    for name, other in zip(names[1:], accuracy[1:], strict=True):
+        shared = [db for db in dbs if other[db] is not None and accuracy[0][db] is not None]
+        better = sum(other[db] > accuracy[0][db] for db in shared)
+        worse = sum(other[db] < accuracy[0][db] for db in shared)
+        lines.append(f"{name} against {names[0]}: better on {better} of {len(shared)} "
+                     f"databases, worse on {worse}")  # fmt: skip
+    return lines
 
 
 def _sql_by_example(run: Path) -> dict[tuple, str]:
