@@ -9,7 +9,6 @@ model is cached by what it was made from, so a later start only opens the file.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from smolsql.errors import SmolsqlError
 from smolsql.models import ModelSpec, cache_dir, load_model, load_tokenizer
+from smolsql.settings import env
 
 CONVERTER_TYPES = ("f32", "f16", "q8_0")
 """Written by the converter itself."""
@@ -34,15 +34,16 @@ def converter_dir() -> Path:
     $SMOLSQL_LLAMA_CPP_DIR names a llama.cpp checkout to use instead; $SMOLSQL_LLAMA_SDIST a
     llama-cpp-python source archive already on disk (else pip downloads it).
     """
-    if os.environ.get("SMOLSQL_LLAMA_CPP_DIR"):
-        folder = Path(os.environ["SMOLSQL_LLAMA_CPP_DIR"])
+    checkout = env("SMOLSQL_LLAMA_CPP_DIR")
+    if checkout:
+        folder = Path(checkout)
         if not (folder / "convert_hf_to_gguf.py").exists():
             raise SmolsqlError(f"SMOLSQL_LLAMA_CPP_DIR={folder} has no convert_hf_to_gguf.py")
         return folder
     folder = cache_dir() / "tools" / f"llama.cpp-{_llama_cpp_version()}"
     if (folder / "convert_hf_to_gguf.py").exists():
         return folder
-    archive = os.environ.get("SMOLSQL_LLAMA_SDIST") or _download_sdist()
+    archive = env("SMOLSQL_LLAMA_SDIST") or _download_sdist()
     _extract_converter(Path(archive), folder)
     return folder
 

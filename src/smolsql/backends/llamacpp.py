@@ -26,8 +26,8 @@ from smolsql.backends.base import GenerationSettings, prompt_seed
 from smolsql.errors import SmolsqlError
 from smolsql.models import ModelSpec
 from smolsql.prompt import END_OF_TURN, shared_prefix
+from smolsql.settings import env
 
-DEFAULT_GGUF_TYPE = "f16"
 """Same SQL as transformers fp32 on 98.5% of Spider dev; Q8_0 is faster, 62.8% (README)."""
 N_CTX = 4096
 """KV cells shared by all sequences: a 1536-token schema, the question and the candidates' SQL
@@ -80,7 +80,7 @@ class LlamaCppBackend:
     ) -> LlamaCppBackend:
         from smolsql.convert import gguf_file
 
-        outtype = outtype or os.environ.get("SMOLSQL_GGUF_TYPE") or DEFAULT_GGUF_TYPE
+        outtype = outtype or env("SMOLSQL_GGUF_TYPE") or ""  # its default: settings.py
         return cls(gguf_file(spec, outtype), f"{spec.name} ({outtype}, llama.cpp)", settings)
 
     def close(self) -> None:

@@ -8,7 +8,6 @@ offer chat and apply the model's own template.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,6 +15,7 @@ from smolsql.backends.base import GenerationSettings, prompt_seed
 from smolsql.endpoint import Client, Endpoint, EndpointError
 from smolsql.errors import SmolsqlError
 from smolsql.prompt import END_OF_TURN, prompt_messages
+from smolsql.settings import env
 
 MODES = ("completions", "chat")
 
@@ -39,7 +39,6 @@ class OpenAIBackend:
         cls, model: str | None, settings: GenerationSettings | None = None
     ) -> OpenAIBackend:
         """SMOLSQL_OPENAI_BASE_URL (or OPENAI_BASE_URL), _API_KEY, _MODE; `model` is served name."""
-        env = os.environ.get
         base_url = env("SMOLSQL_OPENAI_BASE_URL") or env("OPENAI_BASE_URL") or ""
         model = model or env("SMOLSQL_OPENAI_MODEL") or ""
         if not base_url or not model:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +19,7 @@ from pathlib import Path
 from smolsql.endpoint import Client, Endpoint, EndpointError
 from smolsql.errors import SmolsqlError
 from smolsql.records import Prediction, Verdict
+from smolsql.settings import env
 
 ERROR_TYPES = ("incomplete", "irrelevant", "logic_error")
 
@@ -54,7 +54,6 @@ class JudgeConfig:
     @classmethod
     def from_env(cls, **overrides: object) -> JudgeConfig:
         """SMOLSQL_JUDGE_* first, then OPENAI_* or AZURE_OPENAI_* variables."""
-        env = os.environ.get
         azure = env("AZURE_OPENAI_ENDPOINT")
         values = {
             "base_url": env("SMOLSQL_JUDGE_BASE_URL") or azure or env("OPENAI_BASE_URL") or "",

@@ -9,7 +9,6 @@ choose the model (`smolsql app --backend/--model` sets them).
 from __future__ import annotations
 
 import hashlib
-import os
 import tempfile
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ from smolsql.run import run_sql
 from smolsql.sample import QUESTIONS, open_target
 from smolsql.schema import render_schema
 from smolsql.serve.service import PERSON, Serialized
+from smolsql.settings import env
 
 SOURCES = ("Sample: a record shop", "SQLite file", "CSV or Parquet files", "SQLAlchemy URL")
 
@@ -101,11 +101,10 @@ def main() -> None:
     state = st.session_state
     state.setdefault("history", [])
     st.title("smolsql")
-    backend = get_backend(os.environ.get("SMOLSQL_APP_MODEL"), os.environ.get(
-        "SMOLSQL_APP_BACKEND", "auto"))  # fmt: skip
+    backend = get_backend(env("SMOLSQL_APP_MODEL"), env("SMOLSQL_APP_BACKEND") or "auto")
     st.caption(f"Model: {backend.name}")
     max_rows = st.sidebar.number_input("Row limit", 1, 10_000, min(DEFAULT_MAX_ROWS, 200))
-    default = int(os.environ.get("SMOLSQL_APP_CANDIDATES", DEFAULT_CANDIDATES))
+    default = int(env("SMOLSQL_APP_CANDIDATES") or DEFAULT_CANDIDATES)
     candidates = st.sidebar.number_input(
         "Candidates", 1, MAX_CANDIDATES, default, key="candidates",
         help="When the first answer does not run and return rows, the model writes more, "
