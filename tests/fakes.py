@@ -7,7 +7,7 @@ import threading
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from smolsql.backends import GenerationSettings
+from smolsql.backends import Backend, GenerationSettings
 
 # Completions by a word the question contains; the first match wins. A list scripts the
 # greedy answer and then the sampled candidates, in order.
@@ -23,8 +23,9 @@ SCRIPT: dict[str, str | list[str]] = {
 }
 
 
-class ScriptedBackend:
+class ScriptedBackend(Backend):
     name = "scripted"
+    can_sample = True
 
     def __init__(self, script: dict[str, str | list[str]] | None = None) -> None:
         self.script = SCRIPT if script is None else script

@@ -55,3 +55,33 @@ def test_the_transformers_backend_runs_on_the_gpu(tiny_model_dir: Path) -> None:
     assert next(backend.model.parameters()).device.type == "cuda"
     prompt = build_prompt("How many?", "CREATE TABLE t (a INT);")
     assert backend.sample([prompt], 2) == backend.sample([prompt], 2)  # seeded on the GPU too
+
+
+class GreedyOnly:
+    """A factory's object that is no Backend: a name and `generate`, nothing else."""
+
+    name = "greedy-only"
+
+    def generate(self, prompts):
+        return ["SELECT name FROM ghosts" for _ in prompts]
+
+
+def greedy_only(model, settings):
+    return GreedyOnly()
+
+
+def test_a_factorys_object_is_declared_once_and_stays_greedy(sample_db: Path) -> None:
+    from smolsql.ask import ask
+    from smolsql.backends import load_backend
+    from smolsql.choose import ChoiceSettings
+    from smolsql.db import open_database
+    from smolsql.schema import approx_tokens
+    from smolsql.serve.service import Serialized
+
+    backend = load_backend(None, "test_backend:greedy_only", GenerationSettings())
+    assert (backend.name, backend.can_sample) == ("greedy-only", False)
+    assert backend.count_tokens("SELECT 1") == approx_tokens("SELECT 1")  # no tokenizer here
+    assert Serialized(backend).can_sample is False  # the API's wrapper declares the same
+    with open_database(sample_db) as db:
+        answer = ask(backend, "any ghosts?", db.schema(), db, choice=ChoiceSettings(8))
+    assert [c.status for c in answer.prediction.candidates] == ["failed"]  # greedy, no samples

@@ -16,7 +16,7 @@ from smolsql.db import open_database
 from smolsql.errors import SmolsqlError
 from smolsql.records import Candidate
 from smolsql.run import run_sql
-from smolsql.schema import parse_ddl
+from smolsql.schema import approx_tokens, parse_ddl
 
 SLOW = (
     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {}) "
@@ -88,7 +88,7 @@ def test_votes_count_the_same_answer(sample_db: Path) -> None:
 
 def test_samples_are_kept_near_the_greedy_answers_length(sample_db: Path) -> None:
     long_greedy = "SELECT " + ", ".join(f"nope{i}" for i in range(40)) + " FROM artist"
-    for greedy, limit in ((UNKNOWN, 32), (long_greedy, int(2.5 * (len(long_greedy) // 3)))):
+    for greedy, limit in ((UNKNOWN, 32), (long_greedy, int(2.5 * approx_tokens(long_greedy)))):
         _, backend = choose_for([greedy, "SELECT name FROM artist"], sample_db)
         assert backend.sampled[0][1:] == (1, limit)
 

@@ -123,7 +123,7 @@ def ask(
         raise SmolsqlError("there is no database to run the SQL on")
     hints = value_hints_for(db, schema, question) if value_hints and db else ()
     example, notes = build_example(
-        question, schema, db.label if db else None, max_schema_tokens, _counter(backend), hints
+        question, schema, db.label if db else None, max_schema_tokens, backend.count_tokens, hints
     )
     greedy = predict(backend, [example])[0]
     choice = choice or ChoiceSettings()  # candidates keep to the caller's row and time limits
@@ -138,8 +138,3 @@ def ask(
         return Answer(prediction, problems, notes, run_sql(db, prediction.sql, max_rows, timeout_s))
     except SmolsqlError as exc:  # the SQL is still worth showing, with why it did not run
         return Answer(prediction, problems, notes, run_error=str(exc))
-
-
-def _counter(backend: Backend) -> Callable[[str], int] | None:
-    """The backend's token counter when it has one (the schema budget is in its tokens)."""
-    return getattr(backend, "count_tokens", None)

@@ -88,7 +88,7 @@ def choose(
     if _passes(first, db):
         return replace(greedy, candidates=(first,), chosen=0), first_rows
     example = greedy.example
-    if not hasattr(backend, "sample"):  # a module:factory backend that only answers greedily
+    if not backend.can_sample:  # a module:factory backend that only answers greedily
         return replace(greedy, candidates=(first,), chosen=0), first_rows
     limit = _sample_limit(backend, greedy.raw)
     raws = backend.sample([example_prompt(example)], settings.candidates - 1, limit)[0]
@@ -155,8 +155,7 @@ def _sample_limit(backend: Backend, greedy_raw: str) -> int:
     that rambles far past the greedy answer's length is rarely a right answer (on
     Spider validation the right samples were at most 2.1 times as long).
     """
-    count = getattr(backend, "count_tokens", None)
-    tokens = count(greedy_raw) if count else len(greedy_raw) // 3
+    tokens = backend.count_tokens(greedy_raw)
     return max(MIN_SAMPLE, int(SAMPLE_LENGTH * tokens))
 
 

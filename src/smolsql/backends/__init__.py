@@ -10,7 +10,7 @@ import importlib.util
 import sys
 from typing import TYPE_CHECKING
 
-from smolsql.backends.base import Backend, GenerationSettings
+from smolsql.backends.base import Backend, Declared, GenerationSettings
 from smolsql.errors import SmolsqlError
 
 if TYPE_CHECKING:
@@ -86,4 +86,5 @@ def _from_factory(spec: str, model: str | None, settings: GenerationSettings) ->
         factory = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError):
         raise SmolsqlError(f"cannot import backend {spec!r}") from None
-    return factory(model, settings)
+    backend = factory(model, settings)
+    return backend if isinstance(backend, Backend) else Declared(backend)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any
 
 from smolsql.errors import SmolsqlError
+from smolsql.schema import approx_tokens
 
 
 @dataclass(frozen=True)
@@ -41,15 +42,24 @@ class GenerationSettings:
             raise SmolsqlError("temperature must be 0 or more")
 
 
-class Backend(Protocol):
-    """Anything that turns prompts into completions, stopping at end of turn."""
+class Backend:
+    """What every backend is: a name, greedy `generate`, and the capabilities it declares.
 
-    name: str
+    `can_sample` says whether `sample` gives candidates (without it, answers stay
+    greedy); `count_tokens` counts in the model's own tokens where the backend has its
+    tokenizer, and estimates from characters otherwise. Callers read the declarations
+    and never probe for methods; `load_backend` wraps a factory's object that is not a
+    Backend once, recording what it offers (`Declared`).
+    """
+
+    name: str = "model"
     """The model's name, as reports and the app show it."""
+    can_sample: bool = False
+    """Whether `sample` gives candidates."""
 
     def generate(self, prompts: Sequence[str]) -> list[str]:
         """One greedy completion per prompt, in order, without the prompt and the stop marker."""
-        ...
+        raise NotImplementedError
 
     def sample(
         self, prompts: Sequence[str], n: int, max_new_tokens: int | None = None
@@ -58,7 +68,34 @@ class Backend(Protocol):
 
         `max_new_tokens` shortens the settings' limit for these samples when given.
         """
-        ...
+        raise SmolsqlError(f"{self.name} does not sample candidates")
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens in `text`: the schema budget and the samples' length limit are in these."""
+        return approx_tokens(text)
+
+
+class Declared(Backend):
+    """A factory's object that does not subclass Backend: what it offers, found once."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.can_sample = callable(getattr(inner, "sample", None))
+        self._count = getattr(inner, "count_tokens", None)
+
+    def generate(self, prompts: Sequence[str]) -> list[str]:
+        return self.inner.generate(prompts)
+
+    def sample(
+        self, prompts: Sequence[str], n: int, max_new_tokens: int | None = None
+    ) -> list[list[str]]:
+        if not self.can_sample:
+            return super().sample(prompts, n, max_new_tokens)
+        return self.inner.sample(prompts, n, max_new_tokens)
+
+    def count_tokens(self, text: str) -> int:
+        return self._count(text) if callable(self._count) else approx_tokens(text)
 
 
 def prompt_seed(seed: int, prompt: str) -> int:

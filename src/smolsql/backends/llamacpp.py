@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from smolsql.backends.base import GenerationSettings, prompt_seed
+from smolsql.backends.base import Backend, GenerationSettings, prompt_seed
 from smolsql.errors import SmolsqlError
 from smolsql.models import ModelSpec
 from smolsql.prompt import END_OF_TURN, shared_prefix
@@ -39,7 +39,9 @@ TOP_TOKENS = 256
 """Nucleus sampling looks at the most likely tokens first (the rest rarely matter)."""
 
 
-class LlamaCppBackend:
+class LlamaCppBackend(Backend):
+    can_sample = True
+
     def __init__(
         self,
         model_path: str | Path,

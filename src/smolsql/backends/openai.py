@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from smolsql.backends.base import GenerationSettings, prompt_seed
+from smolsql.backends.base import Backend, GenerationSettings, prompt_seed
 from smolsql.endpoint import Client, Endpoint, EndpointError
 from smolsql.errors import SmolsqlError
 from smolsql.prompt import END_OF_TURN, prompt_messages
@@ -20,7 +20,9 @@ from smolsql.settings import env
 MODES = ("completions", "chat")
 
 
-class OpenAIBackend:
+class OpenAIBackend(Backend):
+    can_sample = True
+
     def __init__(
         self,
         endpoint: Endpoint,

@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from smolsql.backends.base import GenerationSettings, prompt_seed
+from smolsql.backends.base import Backend, GenerationSettings, prompt_seed
 from smolsql.models import ModelSpec, load_model, load_tokenizer
 from smolsql.prompt import END_OF_TURN
 
 
-class TransformersBackend:
+class TransformersBackend(Backend):
+    can_sample = True
+
     def __init__(
         self,
         model: Any,

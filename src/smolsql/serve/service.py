@@ -32,16 +32,15 @@ class UnknownDatabase(SmolsqlError):
     pass
 
 
-class Serialized:
+class Serialized(Backend):
     """A backend that lets one caller in at a time; the others wait their turn."""
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self.name = backend.name
+        self.can_sample = backend.can_sample
+        self.count_tokens = backend.count_tokens  # type: ignore[method-assign]
         self._lock = threading.Lock()
-        counter = getattr(backend, "count_tokens", None)
-        if counter is not None:
-            self.count_tokens = counter
 
     def generate(self, prompts: Sequence[str]) -> list[str]:
         with self._lock:
