@@ -8,6 +8,7 @@ import pytest
 from fakes import VERDICT as GOOD
 from fakes import ScriptedServer
 
+from smolsql.endpoint import Endpoint
 from smolsql.evaluate.judge import Judge, JudgeConfig, parse_verdict
 from smolsql.records import Example, Prediction, Verdict
 
@@ -20,7 +21,7 @@ def server() -> Iterator[ScriptedServer]:
 
 
 def _judge(server: ScriptedServer, **kw: object) -> Judge:
-    return Judge(JudgeConfig(base_url=server.url, model="m", api_key="k", backoff_s=0.01, **kw))
+    return Judge(JudgeConfig(Endpoint(server.url, "m", "k", backoff_s=0.01), **kw))  # type: ignore[arg-type]
 
 
 PRED = Prediction(
@@ -80,7 +81,7 @@ def test_concurrent_judging_keeps_order(server: ScriptedServer) -> None:
 
 def test_azure_url_and_key_header(server: ScriptedServer) -> None:
     base = server.url.removesuffix("/v1")
-    judge = Judge(JudgeConfig(base_url=base, model="gpt4o", api_key="az", azure_api_version="v1"))
+    judge = Judge(JudgeConfig(Endpoint(base, "gpt4o", "az", azure_api_version="v1")))
     assert not judge.judge(PRED).failed
     assert server.requests[0]["path"] == "/openai/deployments/gpt4o/chat/completions?api-version=v1"
     assert server.headers[0]["api-key"] == "az"
@@ -98,3 +99,30 @@ def test_azure_url_and_key_header(server: ScriptedServer) -> None:
 )
 def test_parse_verdict(content: str, ok: bool) -> None:
     assert (parse_verdict(content) is not None) is ok
+
+
+@pytest.mark.parametrize(
+    ("variables", "flags", "expected"),
+    [
+        ({"SMOLSQL_JUDGE_BASE_URL": "http://j/v1", "SMOLSQL_JUDGE_MODEL": "m",
+          "SMOLSQL_JUDGE_API_KEY": "k", "OPENAI_API_KEY": "o"}, {}, ("http://j/v1", "m", "k", "")),
+        ({"OPENAI_BASE_URL": "http://o/v1", "OPENAI_API_KEY": "o"}, {"model": "gpt"},
+         ("http://o/v1", "gpt", "o", "")),
+        ({"AZURE_OPENAI_ENDPOINT": "https://a", "AZURE_OPENAI_API_KEY": "az",
+          "AZURE_OPENAI_DEPLOYMENT": "d", "AZURE_OPENAI_API_VERSION": "v1",
+          "OPENAI_API_KEY": "o"}, {}, ("https://a", "d", "az", "v1")),
+        ({"SMOLSQL_JUDGE_BASE_URL": "http://j/v1"}, {"base_url": "http://flag/v1", "model": "f"},
+         ("http://flag/v1", "f", "", "")),
+    ],
+)  # fmt: skip
+def test_the_endpoint_comes_from_flags_then_variables(monkeypatch, variables, flags, expected):
+    from smolsql.settings import VARIABLES
+
+    for variable in VARIABLES:
+        monkeypatch.delenv(variable.name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    config = JudgeConfig.from_env(**flags, concurrency=2)
+    e = config.endpoint
+    assert (e.base_url, e.model, e.api_key, e.azure_api_version) == expected
+    assert config.concurrency == 2

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from smolsql.endpoint import Client, Endpoint, EndpointError
@@ -36,35 +36,28 @@ SYSTEM = (
 
 @dataclass(frozen=True)
 class JudgeConfig:
-    base_url: str = ""
-    """OpenAI-compatible base URL (…/v1), or the Azure endpoint (https://NAME.openai.azure.com)."""
-    model: str = ""
-    """Model name; for Azure, the deployment name."""
-    api_key: str = field(default="", repr=False)
-    azure_api_version: str = ""
-    """Set for Azure OpenAI: the endpoint's api-version."""
+    endpoint: Endpoint
+    """Where the judge is (OpenAI-compatible or Azure), with its timeout and retries."""
     json_mode: bool = True
     """Ask for `response_format: json_object` (OpenAI, Azure and llama.cpp's server honour it)."""
     concurrency: int = 4
-    max_retries: int = 4
-    timeout_s: float = 60.0
-    backoff_s: float = 1.0
     cache_dir: str | None = None
 
     @classmethod
-    def from_env(cls, **overrides: object) -> JudgeConfig:
-        """SMOLSQL_JUDGE_* first, then OPENAI_* or AZURE_OPENAI_* variables."""
+    def from_env(
+        cls, base_url: str | None = None, model: str | None = None, **settings: object
+    ) -> JudgeConfig:
+        """`base_url` and `model` if given, else SMOLSQL_JUDGE_*, then AZURE_OPENAI_*/OPENAI_*."""
         azure = env("AZURE_OPENAI_ENDPOINT")
-        values = {
-            "base_url": env("SMOLSQL_JUDGE_BASE_URL") or azure or env("OPENAI_BASE_URL") or "",
-            "model": env("SMOLSQL_JUDGE_MODEL") or env("AZURE_OPENAI_DEPLOYMENT") or "",
-            "api_key": env("SMOLSQL_JUDGE_API_KEY")
-            or (env("AZURE_OPENAI_API_KEY") if azure else env("OPENAI_API_KEY"))
-            or "",
-            "azure_api_version": env("AZURE_OPENAI_API_VERSION") or "",
-        }
-        values.update({k: v for k, v in overrides.items() if v not in (None, "")})
-        return cls(**values)  # type: ignore[arg-type]
+        endpoint = Endpoint(
+            base_url=base_url or env("SMOLSQL_JUDGE_BASE_URL") or azure
+            or env("OPENAI_BASE_URL") or "",
+            model=model or env("SMOLSQL_JUDGE_MODEL") or env("AZURE_OPENAI_DEPLOYMENT") or "",
+            api_key=env("SMOLSQL_JUDGE_API_KEY")
+            or (env("AZURE_OPENAI_API_KEY") if azure else env("OPENAI_API_KEY")) or "",
+            azure_api_version=env("AZURE_OPENAI_API_VERSION") or "",
+        )  # fmt: skip
+        return cls(endpoint, **{k: v for k, v in settings.items() if v not in (None, "")})  # type: ignore[arg-type]
 
 
 def judge_messages(prediction: Prediction) -> list[dict[str, str]]:
@@ -98,23 +91,20 @@ def parse_verdict(content: str) -> Verdict | None:
 
 class Judge:
     def __init__(self, config: JudgeConfig) -> None:
-        if not config.base_url or not config.model:
+        if not config.endpoint.base_url or not config.endpoint.model:
             raise SmolsqlError(
                 "the judge needs an endpoint and a model: --judge-url and --judge-model, or "
                 "SMOLSQL_JUDGE_BASE_URL and SMOLSQL_JUDGE_MODEL (AZURE_OPENAI_* for Azure)"
             )
         self.config = config
-        self.client = Client(
-            Endpoint(config.base_url, config.model, config.api_key, config.azure_api_version,
-                     config.timeout_s, config.max_retries, config.backoff_s)
-        )  # fmt: skip
+        self.client = Client(config.endpoint)
 
     @property
     def requests_sent(self) -> int:
         return self.client.requests_sent
 
     def judge(self, prediction: Prediction) -> Verdict:
-        body: dict = {"model": self.config.model, "temperature": 0,
+        body: dict = {"model": self.config.endpoint.model, "temperature": 0,
                       "messages": judge_messages(prediction)}  # fmt: skip
         if self.config.json_mode:
             body["response_format"] = {"type": "json_object"}
@@ -137,7 +127,7 @@ class Judge:
     def _cache_path(self, body: dict) -> Path | None:
         if not self.config.cache_dir:
             return None
-        key_source = json.dumps([self.config.base_url, body], sort_keys=True)
+        key_source = json.dumps([self.config.endpoint.base_url, body], sort_keys=True)
         return (
             Path(self.config.cache_dir) / f"{hashlib.sha256(key_source.encode()).hexdigest()}.json"
         )
