@@ -23,7 +23,7 @@ from smolsql.checks import find_problems
 from smolsql.db import DEFAULT_MAX_ROWS, Database, Result
 from smolsql.errors import SmolsqlError
 from smolsql.prompt import example_prompt
-from smolsql.records import Candidate, Prediction
+from smolsql.records import FAILED, Candidate, CandidateStatus, Prediction
 from smolsql.repair import repair_names
 from smolsql.results import same_result
 from smolsql.run import run_sql
@@ -38,7 +38,8 @@ SAMPLE_LENGTH = 2.5
 MIN_SAMPLE = 32
 """Samples stop at SAMPLE_LENGTH times the greedy answer's tokens, or MIN_SAMPLE tokens."""
 
-RANK = {"rows": 0, "empty": 1, "valid": 2, "invalid": 3, "failed": 4, "skipped": 5}
+RANK: dict[CandidateStatus, int] = {"rows": 0, "empty": 1, "valid": 2, "invalid": 3, "failed": 4,
+                                    "skipped": 5}  # fmt: skip
 """Best first: what a candidate's status says about it as an answer."""
 
 
@@ -122,7 +123,7 @@ def _repairs(
     """One more candidate for each that failed on a name: the names the schema has put in."""
     out = []
     for index, (candidate, _) in enumerate(checked):
-        if candidate.status not in ("failed", "invalid"):
+        if candidate.status not in FAILED:
             continue
         sql = repair_names(candidate.sql, schema)
         if sql is None:

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from smolsql.errors import SmolsqlError
 
@@ -39,16 +39,29 @@ class Example:
     """Database values the question names (`table.column = 'Value'`), when asked for."""
 
 
+CandidateStatus = Literal["unchecked", "rows", "empty", "valid", "invalid", "failed", "skipped"]
+"""rows | empty | failed (the guard or the database refused it) | invalid (the checks alone,
+no database: it names something the schema lacks) | valid (checks alone, passed) | skipped
+(the time budget ran out) | unchecked"""
+RAN: frozenset[CandidateStatus] = frozenset({"rows", "empty"})
+"""It ran on the database, with rows or without."""
+FAILED: frozenset[CandidateStatus] = frozenset({"failed", "invalid"})
+"""Refused, failed or naming what the schema lacks: a repair may help."""
+
+Execution = Literal["correct", "wrong", "pred_error", "gold_error", "no_sql", "no_db", "no_gold"]
+NOT_SCORED: frozenset[Execution] = frozenset({"gold_error", "no_db", "no_gold"})
+"""Nothing to compare against: left out of execution accuracy's denominator."""
+MISSED: frozenset[Execution] = frozenset({"wrong", "pred_error", "no_sql"})
+"""Scored and not correct: the report's failures."""
+
+
 @dataclass(frozen=True)
 class Candidate:
     """One answer the model wrote for a question, and what checking and running it gave."""
 
     sql: str
     raw: str = ""
-    status: str = "unchecked"
-    """rows | empty | failed (the guard or the database refused it) | invalid (the checks
-    alone, no database: it names something the schema lacks) | valid (checks alone, passed)
-    | skipped (the time budget ran out) | unchecked"""
+    status: CandidateStatus = "unchecked"
     detail: str = ""
     """Why it failed: the guard's or the database's message, or the problems found."""
     rows: int = 0
@@ -61,7 +74,7 @@ class Candidate:
     @property
     def ran(self) -> bool:
         """It ran on the database (with rows or without)."""
-        return self.status in ("rows", "empty")
+        return self.status in RAN
 
 
 @dataclass(frozen=True)
@@ -102,14 +115,13 @@ class Score:
     """sqlglot parses the predicted SQL in the example's dialect."""
     exact_match: bool
     """Same SQL as the gold after sqlglot normalization."""
-    execution: str
-    """correct | wrong | pred_error | gold_error | no_sql | no_db | no_gold"""
+    execution: Execution
     empty_result: bool = False
     """Correct, but both results are empty (any empty result would have matched)."""
     detail: str = ""
     """The error message behind pred_error or gold_error."""
     judge: Verdict | None = None
-    candidate_execution: tuple[str, ...] = ()
+    candidate_execution: tuple[Execution, ...] = ()
     """`execution` of each of the prediction's candidates (greedy first), when it has them."""
 
 

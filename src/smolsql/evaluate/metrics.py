@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from smolsql.evaluate.execution import is_ordered, run_query
-from smolsql.records import Prediction, Score
+from smolsql.records import NOT_SCORED, Execution, Prediction, Score
 from smolsql.results import same_result
 from smolsql.sqltext import dialect_name, parse_one, parses
 
@@ -55,9 +55,9 @@ def score(
     if gold.error is not None:
         return Score(prediction, valid, em, "gold_error", detail=gold.error)
     ordered = not gold.changed_state and is_ordered(example.sql, example.dialect)
-    verdicts: dict[str, tuple[str, str]] = {}
+    verdicts: dict[str, tuple[Execution, str]] = {}
 
-    def execution(candidate_sql: str) -> tuple[str, str]:
+    def execution(candidate_sql: str) -> tuple[Execution, str]:
         """(outcome, error detail) of one SQL; each distinct SQL runs once."""
         if candidate_sql not in verdicts:
             if not candidate_sql:
@@ -82,7 +82,7 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 def _accuracy(scores: Sequence[Score]) -> dict[str, Any]:
-    counted = [s for s in scores if s.execution not in ("gold_error", "no_db", "no_gold")]
+    counted = [s for s in scores if s.execution not in NOT_SCORED]
     correct = sum(s.execution == "correct" for s in counted)
     return {
         "n": len(scores),
@@ -97,7 +97,7 @@ def _candidate_summary(scores: Sequence[Score]) -> dict[str, Any]:
     tried = [s for s in scores if s.candidate_execution]
     if not tried:
         return {}
-    counted = [s for s in scores if s.execution not in ("gold_error", "no_db", "no_gold")]
+    counted = [s for s in scores if s.execution not in NOT_SCORED]
 
     def greedy(s: Score) -> str:
         return s.candidate_execution[0] if s.candidate_execution else s.execution

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from smolsql.errors import SmolsqlError
-from smolsql.records import Score, read_jsonl
+from smolsql.records import MISSED, Score, read_jsonl
 
 HEADLINE = (
     "n", "execution_accuracy", "greedy_execution_accuracy", "oracle_execution_accuracy",
@@ -59,7 +59,7 @@ def write_report(run: Path, scores: Sequence[Score], summary: dict, failures: in
         ]
         lines += _table([key[3:], "n", "execution", "syntax", "exact"], rows)
     lines += [""] + [f"![{p.stem}]({p.name})" for p in plots]
-    wrong = [s for s in scores if s.execution in ("wrong", "pred_error", "no_sql")]
+    wrong = [s for s in scores if s.execution in MISSED]
     if wrong:
         lines += ["", f"## Failures (first {min(failures, len(wrong))} of {len(wrong)})", ""]
         for s in wrong[:failures]:
