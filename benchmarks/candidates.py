@@ -36,7 +36,7 @@ def settings(args: argparse.Namespace):
 
 
 def examples(args: argparse.Namespace) -> list:
-    from smolsql.datasets import load_spider
+    from smolsql.data.loaders import load_spider
 
     return load_spider(args.data, value_hints=args.value_hints)[:: args.every][: args.limit]
 

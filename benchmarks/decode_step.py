@@ -16,9 +16,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from smolsql.backends import GenerationSettings
+from smolsql.backends.gguf import gguf_file
 from smolsql.backends.llamacpp import LlamaCppBackend
-from smolsql.convert import gguf_file
-from smolsql.datasets import load_spider
+from smolsql.data.loaders import load_spider
 from smolsql.models import resolve_model
 from smolsql.prompt import example_prompt
 

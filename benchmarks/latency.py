@@ -32,7 +32,7 @@ DEV = "../shared/data/spider/dev.json"
 
 
 def load_questions(n: int) -> list:
-    from smolsql.datasets import load_spider
+    from smolsql.data.loaders import load_spider
 
     return load_spider(DEV)[:n]
 

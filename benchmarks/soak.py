@@ -21,7 +21,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from smolsql.sample import QUESTIONS
+from smolsql.data.sample import QUESTIONS
 
 
 def free_port() -> int:

@@ -14,7 +14,7 @@ import sqlite3
 from pathlib import Path
 
 from smolsql.models import OFFLINE_BASE, ModelSpec, load_tokenizer
-from smolsql.sqltext import tidy_sql
+from smolsql.sql.text import tidy_sql
 
 
 def rows(db: Path, sql: str) -> list | None:

@@ -23,7 +23,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from smolsql.datasets import load_spider
+from smolsql.data.loaders import load_spider
 from smolsql.prompt import build_completion, example_prompt
 from smolsql.train.config import TrainConfig, parse_bool
 from smolsql.train.packing import pack_by_prefix

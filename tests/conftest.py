@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from smolsql.sample import SCRIPT, build_sqlite
+from smolsql.data.sample import SCRIPT, build_sqlite
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -15,8 +15,8 @@ from smolsql.choose import ChoiceSettings, describe
 from smolsql.db import open_database
 from smolsql.errors import SmolsqlError
 from smolsql.records import Candidate
-from smolsql.run import run_sql
 from smolsql.schema import approx_tokens, parse_ddl
+from smolsql.sql.run import run_sql
 
 SLOW = (
     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {}) "

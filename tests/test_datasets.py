@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from smolsql.datasets import Columns, load_examples, rows_to_examples
+from smolsql.data.loaders import Columns, load_examples, rows_to_examples
+from smolsql.data.sample import SCRIPT, build_sqlite
 from smolsql.errors import SmolsqlError
-from smolsql.sample import SCRIPT, build_sqlite
 
 GRETEL_ROWS = [
     {
@@ -67,7 +67,7 @@ def test_user_files_with_their_own_column_names(tmp_path: Path, suffix: str) -> 
         pyarrow.csv.write_csv(pa.Table.from_pylist(rows), path)
     else:
         pyarrow.parquet.write_table(pa.Table.from_pylist(rows), path)
-    from smolsql.datasets import load_table_file
+    from smolsql.data.loaders import load_table_file
 
     (ex,) = load_table_file(path, Columns(question="q", sql="query", context="ddl"))
     assert (ex.question, ex.sql, ex.schema) == (

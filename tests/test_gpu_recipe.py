@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 
 from smolsql.cli import main
+from smolsql.data.sample import SCRIPT, build_sqlite
 from smolsql.models import ModelSpec, load_model, resolve_model
 from smolsql.records import Example, read_jsonl
-from smolsql.sample import SCRIPT, build_sqlite
 
 SCRIPTS = Path(__file__).parents[1] / "scripts" / "gpu"
 

@@ -21,8 +21,8 @@ from fakes import ScriptedBackend
 from smolsql.cli import main
 from smolsql.db import open_database
 from smolsql.errors import SmolsqlError
-from smolsql.guard import RULES, Refused, check_sql
-from smolsql.run import run_sql
+from smolsql.sql.guard import RULES, Refused, check_sql
+from smolsql.sql.run import run_sql
 
 CORPUS = yaml.safe_load((Path(__file__).parent / "fixtures" / "adversarial.yaml").read_text())
 MAX_ROWS, TIMEOUT_S = 100, 1.0

@@ -11,9 +11,9 @@ pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (smol
 from dataclasses import replace
 
 from smolsql.backends import GenerationSettings
+from smolsql.backends.gguf import converter_dir, gguf_file
 from smolsql.backends.llamacpp import LlamaCppBackend
 from smolsql.backends.transformers import TransformersBackend
-from smolsql.convert import converter_dir, gguf_file
 from smolsql.models import resolve_model
 from smolsql.prompt import build_prompt
 
@@ -58,7 +58,7 @@ def test_prefix_cache_gives_the_same_output_as_none(tiny_gguf: Path) -> None:
 
 
 def test_converted_once_then_reused(tiny_model_dir: Path, tiny_gguf: Path, monkeypatch) -> None:
-    import smolsql.convert as convert
+    import smolsql.backends.gguf as convert
 
     def fail(*args: object) -> None:
         raise AssertionError("converted again")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from smolsql.backends import GenerationSettings
-from smolsql.convert import converter_dir
+from smolsql.backends.gguf import converter_dir
 
 
 def test_auto_falls_back_to_transformers_in_one_line(tiny_model_dir: Path) -> None:
@@ -33,7 +33,7 @@ def test_auto_falls_back_to_transformers_in_one_line(tiny_model_dir: Path) -> No
 
 
 def test_a_changed_adapter_is_a_new_model(tmp_path: Path) -> None:
-    from smolsql.convert import _model_key
+    from smolsql.backends.gguf import _model_key
     from smolsql.models import ModelSpec
 
     (tmp_path / "adapter_model.safetensors").write_bytes(b"one")

@@ -13,8 +13,8 @@ import pytest
 
 from smolsql.db import open_database
 from smolsql.errors import SmolsqlError
-from smolsql.guard import Refused
-from smolsql.run import run_sql
+from smolsql.sql.guard import Refused
+from smolsql.sql.run import run_sql
 
 URL = os.environ.get("SMOLSQL_TEST_POSTGRES_URL")
 pytestmark = pytest.mark.skipif(

@@ -9,8 +9,8 @@ import pytest
 from smolsql.ask import ask
 from smolsql.backends import GenerationSettings, load_backend
 from smolsql.db import open_database
-from smolsql.guard import check_sql
 from smolsql.schema import render_schema
+from smolsql.sql.guard import check_sql
 
 
 @pytest.mark.slow
@@ -28,9 +28,9 @@ def test_default_model_answers_on_the_fixture_database(sample_db: Path) -> None:
 def test_llamacpp_writes_what_transformers_writes(sample_db: Path) -> None:
     """F16 GGUF against fp32 transformers on the sample questions: the same greedy SQL."""
     pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (smolsql[fast])")
+    from smolsql.data.sample import QUESTIONS
     from smolsql.prompt import example_prompt
     from smolsql.records import Example
-    from smolsql.sample import QUESTIONS
 
     settings = GenerationSettings(max_new_tokens=64, batch_size=1)
     with open_database(sample_db) as db:

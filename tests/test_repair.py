@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from smolsql.repair import repair_names
-from smolsql.sample import SCRIPT
+from smolsql.data.sample import SCRIPT
 from smolsql.schema import parse_ddl
+from smolsql.sql.repair import repair_names
 
 SCHEMA = parse_ddl(SCRIPT.read_text())
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smolsql.results import same_result
+from smolsql.sql.results import same_result
 
 # (gold rows, predicted rows, gold ordered, strict columns, same?)
 CASES = [

@@ -23,7 +23,7 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def spider_dir(tmp_path: Path) -> Path:
-    from smolsql.sample import SCRIPT, build_sqlite
+    from smolsql.data.sample import SCRIPT, build_sqlite
 
     build_sqlite(SCRIPT, tmp_path / "database" / "shop" / "shop.sqlite")
     qs = [

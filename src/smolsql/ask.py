@@ -12,15 +12,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from smolsql.backends.base import Backend
-from smolsql.checks import find_problems
 from smolsql.choose import ChoiceSettings, choose
 from smolsql.db import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_S, Database, Result
 from smolsql.errors import SmolsqlError
 from smolsql.hints import value_hints as value_hints_for
 from smolsql.predict import predict
 from smolsql.records import Example, Prediction
-from smolsql.run import run_sql
 from smolsql.schema import DEFAULT_SCHEMA_TOKENS, Schema, parse_ddl, render_schema
+from smolsql.sql.checks import find_problems
+from smolsql.sql.run import run_sql
 
 MAX_QUESTION_CHARS = 2000
 

@@ -5,7 +5,7 @@ likely ones. So: the greedy answer first, and when it parses, names only what
 the schema has, passes the guard and returns rows, it is the answer (easy
 questions cost nothing more). Otherwise K-1 sampled candidates join it, and each
 candidate that failed gets a repaired twin with the schema's closest names
-(`smolsql.repair`); all are checked and run through the same door as every query
+(`smolsql.sql.repair`); all are checked and run through the same door as every query
 (`run_sql`: the guard, the read-only connection, a row cap and a time limit), and
 the answer is the one that runs, then returns rows, then gives the result most
 candidates agree on, then comes first. With only a schema (no database) the checks
@@ -19,16 +19,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from smolsql.backends.base import Backend
-from smolsql.checks import find_problems
 from smolsql.db import DEFAULT_MAX_ROWS, Database, Result
 from smolsql.errors import SmolsqlError
-from smolsql.prompt import example_prompt
+from smolsql.prompt import example_prompt, extract_sql
 from smolsql.records import FAILED, Candidate, CandidateStatus, Prediction
-from smolsql.repair import repair_names
-from smolsql.results import same_result
-from smolsql.run import run_sql
 from smolsql.schema import Schema
-from smolsql.sqltext import extract_sql, pretty_sql
+from smolsql.sql.checks import find_problems
+from smolsql.sql.repair import repair_names
+from smolsql.sql.results import same_result
+from smolsql.sql.run import run_sql
+from smolsql.sql.text import pretty_sql
 
 DEFAULT_CANDIDATES = 8
 """Measured on Spider validation (README): see benchmarks/candidates.py."""

@@ -9,20 +9,20 @@ from pathlib import Path
 
 from smolsql import __version__
 from smolsql.backends import BACKENDS, GenerationSettings, load_backend
+from smolsql.backends.gguf import GGUF_TYPES
 from smolsql.choose import DEFAULT_CANDIDATES, MAX_CANDIDATES, ChoiceSettings
-from smolsql.convert import GGUF_TYPES
+from smolsql.data.sample import NAME as SAMPLE_NAME
+from smolsql.data.sample import open_target
 from smolsql.db import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_S
 from smolsql.errors import SmolsqlError
-from smolsql.sample import NAME as SAMPLE_NAME
-from smolsql.sample import open_target
 from smolsql.schema import DEFAULT_SCHEMA_TOKENS
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from smolsql.ask import ask, read_schema_file, validate_question
     from smolsql.choose import describe
-    from smolsql.display import format_table
-    from smolsql.sqltext import pretty_sql
+    from smolsql.sql.text import pretty_sql
+    from smolsql.terminal import format_table
 
     validate_question(args.question)
     if bool(args.db) == bool(args.schema):
@@ -72,8 +72,8 @@ def _choice(args: argparse.Namespace) -> ChoiceSettings:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from smolsql.display import format_table
-    from smolsql.run import run_sql
+    from smolsql.sql.run import run_sql
+    from smolsql.terminal import format_table
 
     with open_target(args.db) as db:
         result = run_sql(db, args.sql, args.max_rows, args.timeout)
@@ -119,7 +119,7 @@ def cmd_app(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     import shutil
 
-    from smolsql.convert import gguf_file, save_merged
+    from smolsql.backends.gguf import gguf_file, save_merged
     from smolsql.models import resolve_model
 
     spec = resolve_model(args.model)
@@ -167,7 +167,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from smolsql.datasets import load_examples
+    from smolsql.data.loaders import load_examples
     from smolsql.predict import predict_to_file
 
     settings, choice = _generation(args), _choice(args)
@@ -184,7 +184,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
-    from smolsql.datasets import load_examples, with_databases_in
+    from smolsql.data.loaders import load_examples, with_databases_in
     from smolsql.records import write_jsonl
 
     examples = load_examples(args.data, args.limit, args.samples, args.value_hints)
@@ -200,8 +200,8 @@ def cmd_data(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from smolsql.evaluate import score, summarize
     from smolsql.evaluate.report import write_report
-    from smolsql.progress import Progress
     from smolsql.records import Prediction, Score, read_jsonl, write_jsonl
+    from smolsql.terminal import Progress
 
     run = Path(args.run)
     source = run / "predictions.jsonl" if run.is_dir() else run

@@ -16,11 +16,11 @@ from smolsql.backends.base import Backend
 from smolsql.choose import ChoiceSettings, choose
 from smolsql.db import Database, open_database
 from smolsql.errors import SmolsqlError
-from smolsql.progress import Progress
-from smolsql.prompt import example_prompt
+from smolsql.prompt import example_prompt, extract_sql
 from smolsql.records import Example, Prediction, append_jsonl, read_jsonl
 from smolsql.schema import Schema, parse_ddl
-from smolsql.sqltext import extract_sql, pretty_sql
+from smolsql.sql.text import pretty_sql
+from smolsql.terminal import Progress
 
 
 def predict(

@@ -5,12 +5,16 @@ from a tokenizer's chat template, so every model sees byte-identical prompts.
 The schema comes first, in the system turn: every question about one database
 then shares the same prefix, which the serving backends can compute once.
 The completion is the SQL followed by the end-of-turn marker; training teaches
-the model to emit that marker, and generation stops on it.
+the model to emit that marker, and generation stops on it. `extract_sql` is the way
+back: one clean statement out of whatever a completion holds.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
+
+from smolsql.sql.text import first_statement, longest_parsing_prefix
 
 if TYPE_CHECKING:
     from smolsql.records import Example
@@ -80,3 +84,31 @@ def prompt_messages(prompt: str) -> list[dict[str, str]]:
         if END_OF_TURN in content:
             messages.append({"role": role, "content": content.split(END_OF_TURN)[0]})
     return messages
+
+
+_STOP_MARKERS = (END_OF_TURN, START_OF_TURN, "<|endoftext|>", "</s>")
+_FENCE = re.compile(
+    r"```(?:sql|sqlite|postgres|postgresql|mysql)?\s*\n?(.*?)(?:```|$)", re.S | re.I
+)
+_SQL_START = re.compile(
+    r"\b(SELECT|WITH|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|PRAGMA|EXPLAIN|VALUES)\b", re.I
+)
+
+
+def extract_sql(completion: str, dialect: str = "sqlite") -> str:
+    """The first SQL statement in a completion, without fences, chatter or semicolon.
+
+    Returns '' when the completion holds nothing that looks like SQL.
+    """
+    text = completion
+    for marker in _STOP_MARKERS:
+        text = text.split(marker, 1)[0]
+    fence = _FENCE.search(text)
+    if fence:
+        text = fence.group(1)
+    start = _SQL_START.search(text)
+    if not start:
+        return ""
+    text = first_statement(text[start.start() :], dialect)
+    text = text.split("\n\n", 1)[0].strip()
+    return longest_parsing_prefix(text, dialect)

@@ -69,7 +69,7 @@ class Candidate:
     votes: int = 0
     """Candidates (itself included) whose result is the same answer as its own."""
     repair_of: int | None = None
-    """When this is a repair (`smolsql.repair`): the index of the candidate it repairs."""
+    """When this is a repair (`smolsql.sql.repair`): the index of the candidate it repairs."""
 
     @property
     def ran(self) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from sqlglot import exp
 
 from smolsql.errors import SmolsqlError
-from smolsql.sqltext import InvalidSQL, dialect_name, parse_sql
+from smolsql.sql.text import InvalidSQL, dialect_name, parse_sql
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,7 @@ class LlamaCppBackend(Backend):
     def from_spec(
         cls, spec: ModelSpec, settings: GenerationSettings | None = None, outtype: str = ""
     ) -> LlamaCppBackend:
-        from smolsql.convert import gguf_file
+        from smolsql.backends.gguf import gguf_file
 
         outtype = outtype or env("SMOLSQL_GGUF_TYPE") or ""  # its default: settings.py
         return cls(gguf_file(spec, outtype), f"{spec.name} ({outtype}, llama.cpp)", settings)

@@ -24,7 +24,7 @@ from smolsql.db.base import timeout_message
 from smolsql.db.sqlite import time_limit, was_interrupted
 from smolsql.errors import SmolsqlError
 from smolsql.records import Example
-from smolsql.sqltext import parse_one, pretty_sql
+from smolsql.sql.text import parse_one, pretty_sql
 
 MAX_ROWS = 100_000
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from smolsql.evaluate.execution import is_ordered, run_query
 from smolsql.records import NOT_SCORED, Execution, Prediction, Score
-from smolsql.results import same_result
-from smolsql.sqltext import dialect_name, parse_one, parses
+from smolsql.sql.results import same_result
+from smolsql.sql.text import dialect_name, parse_one, parses
 
 __all__ = ["Score", "exact_match", "score", "summarize"]
 

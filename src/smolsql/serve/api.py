@@ -23,7 +23,7 @@ from smolsql.choose import MAX_CANDIDATES, describe
 from smolsql.db import Result
 from smolsql.errors import SmolsqlError
 from smolsql.serve.service import MAX_ROWS_LIMIT, PERSON, Service, UnknownDatabase
-from smolsql.sqltext import pretty_sql
+from smolsql.sql.text import pretty_sql
 
 MAX_BODY_BYTES = 256 * 1024
 """A schema of a few hundred tables fits; a megabyte question does not."""

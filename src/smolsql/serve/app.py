@@ -18,15 +18,15 @@ import streamlit as st
 
 from smolsql.ask import ask
 from smolsql.backends import GenerationSettings, load_backend
-from smolsql.checks import find_problems
 from smolsql.choose import DEFAULT_CANDIDATES, MAX_CANDIDATES, ChoiceSettings, describe
+from smolsql.data.sample import QUESTIONS, open_target
 from smolsql.db import DEFAULT_MAX_ROWS, Database, Result, open_database
 from smolsql.errors import SmolsqlError
-from smolsql.run import run_sql
-from smolsql.sample import QUESTIONS, open_target
 from smolsql.schema import render_schema
 from smolsql.serve.service import PERSON, Serialized
 from smolsql.settings import env
+from smolsql.sql.checks import find_problems
+from smolsql.sql.run import run_sql
 
 SOURCES = ("Sample: a record shop", "SQLite file", "CSV or Parquet files", "SQLAlchemy URL")
 

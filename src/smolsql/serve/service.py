@@ -13,15 +13,15 @@ from dataclasses import dataclass, field, replace
 
 from smolsql.ask import Answer, ask, validate_question
 from smolsql.backends.base import Backend
-from smolsql.checks import find_problems
 from smolsql.choose import ChoiceSettings
+from smolsql.data.sample import NAME as SAMPLE_NAME
+from smolsql.data.sample import open_target
 from smolsql.db import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_S, Database
 from smolsql.errors import SmolsqlError
 from smolsql.records import Example, Prediction
-from smolsql.run import run_sql
-from smolsql.sample import NAME as SAMPLE_NAME
-from smolsql.sample import open_target
 from smolsql.schema import parse_ddl
+from smolsql.sql.checks import find_problems
+from smolsql.sql.run import run_sql
 
 MAX_ROWS_LIMIT = 10_000
 PERSON = "(written by a person)"

@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from smolsql.datasets import load_examples
+from smolsql.data.loaders import load_examples
 from smolsql.errors import SmolsqlError
 from smolsql.models import (
     base_location,

@@ -1,4 +1,4 @@
-"""SQL text through sqlglot: the one parser, one statement out of a completion, printing.
+"""SQL text through sqlglot: the one parser, statements and prefixes that parse, printing.
 
 `parse_sql` is the only place SQL is parsed; everything that needs a parse tree
 (the guard, the checks, evaluation, the schema reader) calls it and gets one
@@ -7,15 +7,12 @@ error, `InvalidSQL`, for SQL sqlglot cannot read and for a dialect it does not k
 
 from __future__ import annotations
 
-import re
-
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
 from smolsql.errors import SmolsqlError
-from smolsql.prompt import END_OF_TURN, START_OF_TURN
 
 DIALECT_ALIASES = {
     "postgresql": "postgres", "pg": "postgres", "sqlserver": "tsql", "mssql": "tsql",
@@ -65,35 +62,8 @@ def parse_one(sql: str, dialect: str = "sqlite") -> exp.Expression | None:
     return statements[0] if len(statements) == 1 else None
 
 
-_STOP_MARKERS = (END_OF_TURN, START_OF_TURN, "<|endoftext|>", "</s>")
-_FENCE = re.compile(
-    r"```(?:sql|sqlite|postgres|postgresql|mysql)?\s*\n?(.*?)(?:```|$)", re.S | re.I
-)
-_SQL_START = re.compile(
-    r"\b(SELECT|WITH|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|PRAGMA|EXPLAIN|VALUES)\b", re.I
-)
-
-
-def extract_sql(completion: str, dialect: str = "sqlite") -> str:
-    """The first SQL statement in a completion, without fences, chatter or semicolon.
-
-    Returns '' when the completion holds nothing that looks like SQL.
-    """
-    text = completion
-    for marker in _STOP_MARKERS:
-        text = text.split(marker, 1)[0]
-    fence = _FENCE.search(text)
-    if fence:
-        text = fence.group(1)
-    start = _SQL_START.search(text)
-    if not start:
-        return ""
-    text = _first_statement(text[start.start() :], dialect)
-    text = text.split("\n\n", 1)[0].strip()
-    return _longest_parsing_prefix(text, dialect)
-
-
-def _first_statement(text: str, dialect: str) -> str:
+def first_statement(text: str, dialect: str) -> str:
+    """Text up to the first semicolon that sqlglot's tokenizer sees (not one in a string)."""
     try:
         tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(text)
     except (TokenError, ValueError):
@@ -104,7 +74,7 @@ def _first_statement(text: str, dialect: str) -> str:
     return text
 
 
-def _longest_parsing_prefix(text: str, dialect: str) -> str:
+def longest_parsing_prefix(text: str, dialect: str) -> str:
     """Drop trailing lines of prose: keep the most lines that still parse as SQL."""
     lines = text.splitlines()
     for end in range(len(lines), 0, -1):

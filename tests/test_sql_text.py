@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from smolsql.prompt import END_OF_TURN, build_completion, build_prompt, prompt_prefix
-from smolsql.sqltext import extract_sql, parses, pretty_sql, tidy_sql
+from smolsql.prompt import END_OF_TURN, build_completion, build_prompt, extract_sql, prompt_prefix
+from smolsql.sql.text import parses, pretty_sql, tidy_sql
 
 EXTRACT_CASES = [
     ("SELECT count(*) FROM singer<|im_end|>", "SELECT count(*) FROM singer"),

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from smolsql.guard import Refused, check_sql
 from smolsql.schema import Schema
+from smolsql.sql.guard import Refused, check_sql
 
 
 def find_problems(sql: str, schema: Schema) -> tuple[str, ...]:

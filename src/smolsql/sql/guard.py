@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from smolsql.errors import SmolsqlError
-from smolsql.sqltext import InvalidSQL, parse_sql
+from smolsql.sql.text import InvalidSQL, parse_sql
 
 # sqlglot logs a warning when it falls back to an opaque Command; the rules refuse those anyway.
 logging.getLogger("sqlglot").setLevel(logging.ERROR)

@@ -18,7 +18,7 @@ from smolsql.errors import SmolsqlError
 from smolsql.hints import value_hints as find_hints
 from smolsql.records import Example, read_jsonl
 from smolsql.schema import Schema, parse_ddl, render_schema
-from smolsql.sqltext import tidy_sql
+from smolsql.sql.text import tidy_sql
 
 GRETEL = "gretelai/synthetic_text_to_sql"
 

@@ -1,13 +1,13 @@
 """Running SQL: the one door every query passes, the model's and a person's alike.
 
-The guard first (`smolsql.guard`: one read-only statement), then the database
+The guard first (`smolsql.sql.guard`: one read-only statement), then the database
 connection, itself opened read-only, with a row limit and a time limit.
 """
 
 from __future__ import annotations
 
 from smolsql.db import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_S, Database, Result
-from smolsql.guard import check_sql
+from smolsql.sql.guard import check_sql
 
 
 def run_sql(

@@ -13,9 +13,9 @@ import difflib
 
 from sqlglot import exp
 
-from smolsql.checks import unknown_columns, unknown_tables
 from smolsql.schema import Schema, Table
-from smolsql.sqltext import parse_one, pretty_sql
+from smolsql.sql.checks import unknown_columns, unknown_tables
+from smolsql.sql.text import parse_one, pretty_sql
 
 CUTOFF = 0.5
 """difflib's similarity a replacement needs (0 to 1): below it a name is left as written."""

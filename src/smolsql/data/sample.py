@@ -9,7 +9,7 @@ from pathlib import Path
 from smolsql.db import Database, open_database
 from smolsql.models import cache_dir
 
-SCRIPT = Path(__file__).parent / "data" / "sample.sql"
+SCRIPT = Path(__file__).parent / "sample.sql"
 NAME = "sample"
 QUESTIONS = (
     "How many artists are there?",
