@@ -9,6 +9,18 @@ from smolsql.data.sample import SCRIPT, build_sqlite
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+def _has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+requires_cuda = pytest.mark.skipif(
+    not _has_cuda(), reason="no CUDA GPU on this machine: the GPU path is not run"
+)
+"""For the tests of what only a GPU runs; they skip, saying so, everywhere else."""
+
+
 @pytest.fixture
 def sample_db(tmp_path: Path) -> Path:
     """The bundled record-shop database, built fresh from its committed SQL script."""

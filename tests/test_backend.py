@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
+from conftest import requires_cuda
 
 from smolsql.backends import GenerationSettings
 from smolsql.backends.transformers import TransformersBackend
@@ -43,13 +43,7 @@ def test_tiny_model_samples_seeded_candidates(tiny_model_dir: Path) -> None:
     assert backend.sample(prompts, 2) == [[g, g] for g in backend.generate(prompts)]
 
 
-def _has_cuda() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
-
-
-@pytest.mark.skipif(not _has_cuda(), reason="no CUDA GPU on this machine: the GPU path is not run")
+@requires_cuda
 def test_the_transformers_backend_runs_on_the_gpu(tiny_model_dir: Path) -> None:
     backend = TransformersBackend.from_spec(resolve_model(str(tiny_model_dir)))
     assert next(backend.model.parameters()).device.type == "cuda"

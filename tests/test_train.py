@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import requires_cuda
 
 from smolsql.train.config import TrainConfig, resolve
 from smolsql.train.sft import build_trainer, load_for_training, split_examples, train
@@ -143,13 +144,7 @@ def test_execution_accuracy_is_logged_after_each_epoch(tiny_model_dir, spider_di
     assert (tmp_path / "run" / "best" / "adapter_model.safetensors").exists()
 
 
-def _has_cuda() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
-
-
-@pytest.mark.skipif(not _has_cuda(), reason="no CUDA GPU on this machine: the GPU path is not run")
+@requires_cuda
 def test_a_step_on_a_cuda_gpu_in_bf16(tiny_model_dir: Path, spider_dir: Path, tmp_path: Path):
     import torch
 
