@@ -283,6 +283,24 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
                    "trained with them: smolsql train --value-hints true)")  # fmt: skip
 
 
+DB_HELP = f"SQLite/DuckDB file, SQLAlchemy URL, or '{SAMPLE_NAME}'"
+
+
+def add_model_arguments(p: argparse.ArgumentParser, backend: bool = True) -> None:
+    """--model (and --backend), the same for every command that loads a model."""
+    p.add_argument("--model", help="hub id, model folder or LoRA adapter folder")
+    if backend:
+        p.add_argument(
+            "--backend", default="auto", help=f"auto, {', '.join(BACKENDS)}, or module:factory"
+        )
+
+
+def add_limit_arguments(p: argparse.ArgumentParser, rows_help: str) -> None:
+    """--max-rows and --timeout, the limits every query that runs is held to."""
+    p.add_argument("--max-rows", type=int, default=DEFAULT_MAX_ROWS, help=rows_help)
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="query time limit, s")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="smolsql", description="Ask a database questions in plain English; get SQL."
@@ -292,29 +310,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ask", help="turn a question into SQL (and optionally run it)")
     p.add_argument("question", help="the question, in plain English")
-    p.add_argument("--db", help=f"SQLite/DuckDB file, SQLAlchemy URL, or '{SAMPLE_NAME}'")
+    p.add_argument("--db", help=DB_HELP)
     p.add_argument("--schema", type=Path, help="a file of CREATE TABLE statements, no database")
     p.add_argument("--read-dialect", default="sqlite", help="dialect of the --schema file")
     p.add_argument("--dialect", help="print the SQL in this sqlglot dialect (e.g. postgres)")
     p.add_argument("--run", action="store_true", help="run the SQL read-only, print the rows")
-    p.add_argument("--model", help="hub id, model folder or LoRA adapter folder")
-    p.add_argument(
-        "--backend", default="auto", help=f"auto, {', '.join(BACKENDS)}, or module:factory"
-    )
+    add_model_arguments(p)
     p.add_argument("--samples", type=int, default=0, help="sample values per column in prompt")
     p.add_argument(
         "--max-schema-tokens", type=int, default=DEFAULT_SCHEMA_TOKENS, help="schema token budget"
     )
     add_generation_arguments(p)
-    p.add_argument("--max-rows", type=int, default=DEFAULT_MAX_ROWS, help="rows shown with --run")
-    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="query time limit, s")
+    add_limit_arguments(p, "rows shown with --run")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("predict", help="predict SQL for a dataset into RUN/predictions.jsonl")
     p.add_argument("--data", required=True, help="Spider file/folder, gretel[:split], or a file")
     p.add_argument("--out", required=True, help="the run folder, e.g. runs/base-dev")
-    p.add_argument("--model", help="hub id, model folder or LoRA adapter folder")
-    p.add_argument("--backend", default="auto", help="as for ask")
+    add_model_arguments(p)
     p.add_argument("--limit", type=int, help="only the first N examples")
     p.add_argument("--batch-size", type=int, default=16, help="prompts generated together")
     p.add_argument("--samples", type=int, default=0, help="sample values per column in prompt")
@@ -349,33 +362,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run SQL read-only through the guard, print the rows")
     p.add_argument("sql", help="one read-only statement")
-    p.add_argument("--db", required=True, help=f"SQLite/DuckDB file, URL, or '{SAMPLE_NAME}'")
-    p.add_argument("--max-rows", type=int, default=DEFAULT_MAX_ROWS, help="rows shown")
-    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="query time limit, s")
+    p.add_argument("--db", required=True, help=DB_HELP)
+    add_limit_arguments(p, "rows shown")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("serve", help="the HTTP API (FastAPI; docs at /docs)")
     p.add_argument("--db", action="append", help="NAME=FILE_OR_URL, repeatable (default: sample)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--model", help="hub id, model folder or LoRA adapter folder")
-    p.add_argument("--backend", default="auto", help="as for ask")
-    p.add_argument("--max-rows", type=int, default=DEFAULT_MAX_ROWS, help="default row limit")
-    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="query time limit, s")
+    add_model_arguments(p)
+    add_limit_arguments(p, "default row limit")
     add_generation_arguments(p)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("app", help="the web app (Streamlit)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=int, default=8501)
-    p.add_argument("--model", help="hub id, model folder or LoRA adapter folder")
-    p.add_argument("--backend", default="auto", help="as for ask")
+    add_model_arguments(p)
     p.add_argument("--candidates", type=int, default=DEFAULT_CANDIDATES, help="as for ask")
     p.set_defaults(func=cmd_app)
 
     p = sub.add_parser("export", help="write the model in use, adapter merged: a folder or GGUF")
     p.add_argument("out", help="a new folder (transformers format), or a file with --gguf")
-    p.add_argument("--model", help="hub id, model folder or LoRA adapter folder")
+    add_model_arguments(p, backend=False)
     p.add_argument("--gguf", metavar="TYPE", choices=GGUF_TYPES,
                    help=f"write one GGUF file: {', '.join(GGUF_TYPES)}")  # fmt: skip
     p.set_defaults(func=cmd_export)
@@ -402,7 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("schema", help="print a database's schema as the model sees it")
-    p.add_argument("--db", required=True, help=f"SQLite/DuckDB file, URL, or '{SAMPLE_NAME}'")
+    p.add_argument("--db", required=True, help=DB_HELP)
     p.add_argument("--samples", type=int, default=0, help="sample values per column")
     p.set_defaults(func=cmd_schema)
     return parser
