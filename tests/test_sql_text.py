@@ -80,3 +80,21 @@ TIDY_CASES = [
 @pytest.mark.parametrize(("sql", "expected"), TIDY_CASES)
 def test_tidy_sql(sql: str, expected: str) -> None:
     assert tidy_sql(sql) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "dialect", "always", "expected"),
+    [
+        ("name", "sqlite", True, '"name"'),
+        ('odd"name', "sqlite", True, '"odd""name"'),  # escaped, not broken out of
+        ('odd"name', "duckdb", True, '"odd""name"'),
+        ("with space", "mysql", True, "`with space`"),
+        ("name", "sqlite", False, "name"),  # the prompt's schema keeps plain names plain
+        ("with space", "sqlite", False, '"with space"'),
+        ("name", "postgresql", True, '"name"'),  # an alias sqlglot spells otherwise
+    ],
+)
+def test_quote_identifier(name: str, dialect: str, always: bool, expected: str) -> None:
+    from smolsql.sql.text import quote_identifier
+
+    assert quote_identifier(name, dialect, always) == expected

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from sqlglot import exp
 
 from smolsql.errors import SmolsqlError
-from smolsql.sql.text import InvalidSQL, dialect_name, parse_sql
+from smolsql.sql.text import InvalidSQL, dialect_name, parse_sql, quote_identifier
 
 
 @dataclass(frozen=True)
@@ -299,6 +299,6 @@ def _score(table: Table, words: set[str]) -> int:
 
 def _quoter(dialect: str) -> Callable[[str], str]:
     def quote(name: str) -> str:
-        return exp.to_identifier(name).sql(dialect=dialect)
+        return quote_identifier(name, dialect, always=False)
 
     return quote

@@ -12,6 +12,7 @@ from typing import Any
 from smolsql.db.base import Database, sample_literal, timeout_message
 from smolsql.errors import SmolsqlError
 from smolsql.schema import Column, ForeignKey, Schema, Table
+from smolsql.sql.text import quote_identifier
 
 
 class DuckDBDatabase(Database):
@@ -74,7 +75,7 @@ class DuckDBDatabase(Database):
             ):
                 values: tuple[str, ...] = ()
                 if samples:
-                    qcol, qtab = _quote(col), _quote(name)
+                    qcol, qtab = quote_identifier(col, "duckdb"), quote_identifier(name, "duckdb")
                     rows = self._rows(
                         f"SELECT DISTINCT {qcol} FROM {qtab} WHERE {qcol} IS NOT NULL LIMIT ?",
                         [samples],
@@ -125,7 +126,8 @@ def from_files(files: Sequence[tuple[str, bytes]]) -> DuckDBDatabase:
             path = Path(folder) / f"upload{len(taken)}{suffix}"
             path.write_bytes(data)
             try:
-                load = f"CREATE TABLE {_quote(table)} AS SELECT * FROM {reader[suffix]}(?)"
+                target = quote_identifier(table, "duckdb")
+                load = f"CREATE TABLE {target} AS SELECT * FROM {reader[suffix]}(?)"
                 conn.execute(load, [str(path)])
             except duckdb.Error as exc:
                 conn.close()
@@ -143,7 +145,3 @@ def _table_name(stem: str, taken: set[str]) -> str:
         name, n = f"{base}_{n}", n + 1
     taken.add(name)
     return name
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

@@ -12,6 +12,7 @@ from urllib.parse import quote
 from smolsql.db.base import Database, sample_literal, timeout_message
 from smolsql.errors import SmolsqlError
 from smolsql.schema import Column, ForeignKey, Schema, Table
+from smolsql.sql.text import quote_identifier
 
 
 @contextmanager
@@ -73,14 +74,14 @@ class SQLiteDatabase(Database):
     def schema(self, samples: int = 0) -> Schema:
         tables = []
         for name in self._names():
-            quoted = '"' + name.replace('"', '""') + '"'
+            quoted = quote_identifier(name)
             info = self._run_internal(f"PRAGMA table_info({quoted})")
             pk_count = sum(1 for r in info if r[5])
             columns = []
             for _cid, col, ctype, _notnull, _default, pk in info:
                 values: tuple[str, ...] = ()
                 if samples:
-                    qcol = '"' + col.replace('"', '""') + '"'
+                    qcol = quote_identifier(col)
                     rows = self._run_internal(
                         f"SELECT DISTINCT {qcol} FROM {quoted} WHERE {qcol} IS NOT NULL LIMIT ?",
                         (samples,),

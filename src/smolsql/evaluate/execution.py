@@ -24,7 +24,7 @@ from smolsql.db.base import timeout_message
 from smolsql.db.sqlite import time_limit, was_interrupted
 from smolsql.errors import SmolsqlError
 from smolsql.records import Example
-from smolsql.sql.text import parse_one, pretty_sql
+from smolsql.sql.text import parse_one, pretty_sql, quote_identifier
 
 MAX_ROWS = 100_000
 
@@ -138,7 +138,7 @@ def _dump(conn: sqlite3.Connection) -> tuple[tuple[Any, ...], ...]:
     tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
     state: list[tuple[Any, ...]] = []
     for table in sorted(tables):
-        for row in conn.execute(f'SELECT * FROM "{table}"'):
+        for row in conn.execute(f"SELECT * FROM {quote_identifier(table)}"):
             state.append((table, *row))
     return tuple(state)
 

@@ -37,6 +37,15 @@ def dialect_name(name: str) -> str:
     return key
 
 
+def quote_identifier(name: str, dialect: str = "sqlite", always: bool = True) -> str:
+    """`name` as an identifier in `dialect`, quoted and escaped by sqlglot.
+
+    `always=False` quotes only names that need it (the prompt's schema keeps plain names).
+    """
+    identifier = exp.to_identifier(name, quoted=True) if always else exp.to_identifier(name)
+    return identifier.sql(dialect=dialect_name(dialect))
+
+
 def parse_sql(sql: str, dialect: str = "sqlite") -> list[exp.Expression]:
     """Every statement in `sql`, parsed; InvalidSQL says why when it cannot be."""
     dialect = dialect_name(dialect)
