@@ -4,7 +4,8 @@ Two data paths share one model, one prompt format and one set of outputs:
 - `packing: prefix`: schema-prefix packing (see `packing.py`) on transformers' Trainer;
 - `packing: none`: TRL's SFTTrainer on prompt/completion pairs, loss on the SQL only.
 Both write to the run folder: the resolved config, metrics.jsonl, loss.png,
-checkpoints, and the final adapter (safetensors).
+train_summary.json, best/ (the best epoch, with --execution-eval) and final/; and
+checkpoints to the cache folder (`checkpoint_dir`), so a stopped run resumes from there.
 """
 
 from __future__ import annotations
