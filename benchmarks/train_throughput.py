@@ -10,7 +10,7 @@ Reports wall time, examples/s, and tokens/s (tokens actually run through the mod
 one table row per run, tokens/s last. Examples/s decides how long an epoch takes.
 
 Run: .venv/bin/python benchmarks/train_throughput.py --spider ../shared/data/spider [--dbs 3]
-     [--modes prefix] [--precision fp32,bf16] [--lora false] [--lora-dropout 0.05]
+     [--modes prefix] [--precision fp32,bf16] [--lora false] [--compile] [--lora-dropout 0.05]
      [--json results.json]
 """
 
@@ -40,6 +40,7 @@ def run(mode: str, precision: str, examples: list, args: argparse.Namespace) -> 
             "gradient_accumulation_steps": 1, "num_train_epochs": 1, "logging_steps": 1000,
             "save_steps": 10**6, "eval_fraction": 0.0, "lora_dropout": args.lora_dropout,
             "lora": args.lora, "precision": precision, "checkpoint_dir": out,
+            "torch_compile": args.compile,
         })  # fmt: skip
         model, tokenizer = load_for_training(config)
         trainer = build_trainer(config, model, tokenizer, examples, [])
@@ -72,6 +73,7 @@ def main() -> None:
     parser.add_argument("--modes", default="none,prefix", help="comma-separated: none, prefix")
     parser.add_argument("--precision", default="auto", help="comma-separated: auto, fp32, bf16")
     parser.add_argument("--lora", type=parse_bool, default=True, help="false: full fine-tuning")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the model")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     examples = load_spider(Path(args.spider) / "train.json")

@@ -69,6 +69,8 @@ class TrainConfig:
         "'default' is the shipped model. Used when 'last' finds no checkpoint",
     )  # fmt: skip
     adapter_dtype: str = _f("bfloat16", "dtype the adapter is saved in (keeps it small)")
+    torch_compile: bool = _f(False, "compile the model with torch.compile (slower on a 2-core "
+                             "CPU: it recompiles for each new sequence length)")  # fmt: skip
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> dict[str, Any]:

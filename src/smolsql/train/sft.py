@@ -116,6 +116,7 @@ def training_arguments(config: TrainConfig, has_eval: bool, **extra: Any) -> dic
         "save_steps": config.save_steps,
         "save_total_limit": config.save_total_limit,
         "seed": config.seed,
+        "torch_compile": config.torch_compile,
         "bf16": bf16,  # autocast over fp32 weights, on the CPU too (use_cpu below)
         "use_cpu": not torch.cuda.is_available() and not torch.backends.mps.is_available(),
         "report_to": [],
