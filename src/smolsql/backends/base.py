@@ -95,7 +95,7 @@ class Declared(Backend):
         return self.inner.sample(prompts, n, max_new_tokens)
 
     def count_tokens(self, text: str) -> int:
-        return self._count(text) if callable(self._count) else approx_tokens(text)
+        return self._count(text) if callable(self._count) else super().count_tokens(text)
 
 
 def prompt_seed(seed: int, prompt: str) -> int:

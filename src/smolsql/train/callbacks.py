@@ -19,11 +19,11 @@ class MetricsCallback(TrainerCallback):
     def __init__(self, run: Path) -> None:
         self.path = run / "metrics.jsonl"
         self.run = run
+        run.mkdir(parents=True, exist_ok=True)
 
     def on_log(self, args: Any, state: Any, control: Any, logs: dict | None = None, **kw: Any):
         if logs and state.is_world_process_zero:
             record = {"step": state.global_step, "epoch": state.epoch, **logs}
-            self.run.mkdir(parents=True, exist_ok=True)
             with self.path.open("a") as f:
                 f.write(json.dumps(record) + "\n")
 
