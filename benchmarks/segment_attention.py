@@ -1,15 +1,19 @@
-"""Segment attention against two stock-kernel ways of computing the same thing, per layer.
+"""Segment attention against other ways of computing the same thing, one layer at a time.
 
-One packed row (a schema prefix of P tokens, then n segments of s tokens), one layer's
-attention, forward and backward, in bf16 autocast as training runs it, each way:
-  segment     smolsql's (`train/attention.py`): the prefix causally with the flash kernel,
-              segment tokens against the prefix keys in one matmul and their own keys
-              in a small batched one, one softmax;
-  sdpa-mask   the prefix as above, then every segment token in one SDPA call over the
-              row's keys with a boolean mask (prefix and its own segment);
-  sdpa-batch  the prefix as above, then one SDPA call batched over segments, each with
-              the prefix keys copied in front of its own.
-All three give the same output (to bf16 rounding, checked). Times are the best of 3.
+One packed row (a schema prefix of P tokens, then n segments), one layer's attention
+(SmolLM2-135M's 9 heads of 64), forward and backward in bf16 as training runs it, each way:
+  merged      smolsql's (`train/attention.py`): every token against the prefix keys in
+              one call to the fused flash kernel, each segment against itself in small
+              batched matmuls, the two merged through their log-sum-exps, backward
+              written out;
+  gathered    smolsql's before it (kept here for the record): the prefix with the flash
+              kernel, segment tokens against the prefix keys in one materialized matmul
+              and against their own (all segments padded to the longest) in a batched
+              one, one softmax, autograd for the backward;
+  sdpa-mask   the prefix with the flash kernel, then every segment token in one SDPA call
+              over the row's keys with a boolean mask.
+All give the same output (to bf16 rounding, checked: max_diff). Times are the best of 3.
+The last shape has one 150-token query among short ones, as Spider rows sometimes do.
 
 Run: .venv/bin/python benchmarks/segment_attention.py [--json results.json]
 """
@@ -24,11 +28,16 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from smolsql.train.attention import _row, layouts
+from smolsql.train.attention import _SegmentRows, layouts
 from smolsql.train.precision import cpu_model
 
 HEADS, DIM = 9, 64  # SmolLM2-135M's attention
-SHAPES = [(1500, 40, 38), (400, 60, 40)]  # (prefix, segments, segment length): long, short schema
+# (prefix, segment lengths): a long schema, a short one, a short one with one long query
+SHAPES = [
+    (1500, [38] * 40),
+    (400, [40] * 60),
+    (120, [30 + i % 20 for i in range(70)] + [150]),
+]
 
 
 def _prefix(q, k, v, p):
@@ -37,8 +46,34 @@ def _prefix(q, k, v, p):
     )[0]
 
 
-def sdpa_mask(q, k, v, layout, segments):
-    p = layout.prefix
+def merged(q, k, v, segments):
+    (layout,) = layouts(torch.tensor([segments]))
+    return _SegmentRows.apply(q, k, v, layout, DIM**-0.5)
+
+
+def gathered(q, k, v, segments):
+    p = segments.count(0)
+    spans = [[i for i, s in enumerate(segments) if s == n] for n in range(1, max(segments) + 1)]
+    width = max(len(span) for span in spans)
+    index = torch.tensor([span + [0] * (width - len(span)) for span in spans])
+    valid = torch.tensor([[True] * len(span) + [False] * (width - len(span)) for span in spans])
+    n, s = index.shape
+    tokens = int(valid.sum())
+    scale = DIM**-0.5
+    q_seg = q[:, p : p + tokens] * scale
+    to_prefix = q_seg @ k[:, :p].transpose(1, 2)
+    own_k, own_v, own_q = k[:, index], v[:, index], q[:, index] * scale
+    causal = torch.ones(s, s, dtype=torch.bool).tril()
+    own = (own_q @ own_k.transpose(2, 3)).masked_fill(~(causal & valid[:, None, :]), -torch.inf)
+    probs = torch.softmax(torch.cat([to_prefix, own[:, valid]], dim=-1), dim=-1)
+    padded = probs.new_zeros(q.shape[0], n, s, s)
+    padded[:, valid] = probs[..., p:]
+    out = probs[..., :p] @ v[:, :p] + (padded @ own_v)[:, valid]
+    return torch.cat([_prefix(q, k, v, p), out], dim=1)
+
+
+def sdpa_mask(q, k, v, segments):
+    p = segments.count(0)
     ids = torch.tensor(segments)
     length = len(segments)
     own = (ids[p:, None] == ids[None, :]) & (
@@ -51,28 +86,17 @@ def sdpa_mask(q, k, v, layout, segments):
     return torch.cat([_prefix(q, k, v, p), rest], 1)
 
 
-def sdpa_batch(q, k, v, layout, segments):
-    p, (n, s) = layout.prefix, layout.index.shape
-    qs = q[:, layout.index].transpose(0, 1)
-    ks = torch.cat([k[:, :p][None].expand(n, -1, -1, -1), k[:, layout.index].transpose(0, 1)], 2)
-    vs = torch.cat([v[:, :p][None].expand(n, -1, -1, -1), v[:, layout.index].transpose(0, 1)], 2)
-    causal = torch.ones(s, s, dtype=torch.bool).tril() & layout.valid[:, None, :]
-    mask = torch.cat([torch.ones(n, s, p, dtype=torch.bool), causal], 2)[:, None]
-    mask = mask | ~layout.valid[:, None, :, None]
-    out = F.scaled_dot_product_attention(qs, ks, vs, attn_mask=mask)
-    return torch.cat([_prefix(q, k, v, p), out.transpose(0, 1)[:, layout.valid]], 1)
+WAYS = {"merged": merged, "gathered": gathered, "sdpa-mask": sdpa_mask}
 
 
-def segment(q, k, v, layout, segments):
-    return _row(q, k, v, layout, 0.0, None)
-
-
-def timed(fn, *args) -> tuple[float, torch.Tensor]:
+def timed(fn, q, k, v, segments) -> tuple[float, torch.Tensor]:
     best, out = float("inf"), None
     for _ in range(3):
+        for x in (q, k, v):
+            x.grad = None
         start = time.perf_counter()
         with torch.autocast("cpu", dtype=torch.bfloat16):
-            out = fn(*args)
+            out = fn(q.bfloat16(), k.bfloat16(), v.bfloat16(), segments)
         out.float().sum().backward()
         best = min(best, time.perf_counter() - start)
     return best, out
@@ -84,28 +108,23 @@ def main() -> None:
     args = parser.parse_args()
     torch.manual_seed(0)
     rows = []
-    for p, n, s in SHAPES:
-        segments = [0] * p + [i + 1 for i in range(n) for _ in range(s)]
-        layout = layouts(torch.tensor([segments]))[0]
+    for p, lengths in SHAPES:
+        segments = [0] * p + [i + 1 for i, n in enumerate(lengths) for _ in range(n)]
         q, k, v = (torch.randn(HEADS, len(segments), DIM, requires_grad=True) for _ in range(3))
         reference = None
-        for name, fn in (
-            ("segment", segment),
-            ("sdpa-mask", sdpa_mask),
-            ("sdpa-batch", sdpa_batch),
-        ):
-            seconds, out = timed(fn, q, k, v, layout, segments)
+        for name, fn in WAYS.items():
+            seconds, out = timed(fn, q, k, v, segments)
             reference = out if reference is None else reference
             diff = float((out.float() - reference.float()).abs().max().detach())
-            rows.append({"prefix": p, "segments": n, "segment_tokens": s, "way": name,
-                         "ms": round(seconds * 1000, 1), "max_diff": round(diff, 4)})  # fmt: skip
+            rows.append({"prefix": p, "segments": len(lengths), "longest": max(lengths),
+                         "tokens": sum(lengths), "way": name, "ms": round(seconds * 1000, 1),
+                         "max_diff": round(diff, 4)})  # fmt: skip
     print(f"CPU: {cpu_model()}, {torch.get_num_threads()} threads")
-    print("| prefix | segments x tokens | way | ms (forward + backward, one layer) |")
+    print("| prefix | segments (tokens, longest) | way | ms (forward + backward, one layer) |")
     print("|---|---|---|---|")
     for r in rows:
-        print(
-            f"| {r['prefix']} | {r['segments']} x {r['segment_tokens']} | {r['way']} | {r['ms']} |"
-        )
+        shape = f"{r['segments']} ({r['tokens']}, {r['longest']})"
+        print(f"| {r['prefix']} | {shape} | {r['way']} | {r['ms']} |")
     if args.json:
         args.json.write_text(json.dumps({"cpu": cpu_model(), "rows": rows}, indent=2) + "\n")
 

@@ -102,8 +102,13 @@ def test_layout_finds_each_segment(segment_ids, prefix, spans) -> None:
 
     (layout,) = layouts(torch.tensor([segment_ids]))
     assert layout.prefix == prefix and layout.length == len(segment_ids)
-    found = [row[ok].tolist() for row, ok in zip(layout.index, layout.valid, strict=True)]
-    assert found == spans
+    assert layout.tokens == sum(len(span) for span in spans)
+    found = [
+        row[ok].tolist()
+        for group in layout.groups
+        for row, ok in zip(group.index, group.valid, strict=True)
+    ]
+    assert sorted(found) == spans
 
 
 def test_without_a_layout_it_is_plain_attention(tiny, tiny_model_dir: Path) -> None:
