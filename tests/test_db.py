@@ -34,6 +34,33 @@ def test_sqlite_samples(sample_db: Path) -> None:
     assert genre.samples == ("'Folk'", "'Pop'")
 
 
+def _odd_names_db(tmp_path: Path, kind: str) -> str:
+    """One table and column whose names need quoting, with repeats and NULLs."""
+    rows = [("b",), ("a",), (None,), ("a",), ("it's",)]
+    if kind == "duckdb":
+        import duckdb
+
+        path = tmp_path / "odd.duckdb"
+        conn = duckdb.connect(str(path))
+    else:
+        path = tmp_path / "odd.sqlite"
+        conn = sqlite3.connect(path)
+    conn.execute('CREATE TABLE "my ""table" ("the col" TEXT)')
+    conn.executemany('INSERT INTO "my ""table" VALUES (?)', rows)
+    conn.commit()
+    conn.close()
+    return f"sqlite:///{path}" if kind == "sqlalchemy" else str(path)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "duckdb", "sqlalchemy"])
+def test_every_backend_samples_distinct_values_the_same_way(tmp_path: Path, kind: str) -> None:
+    with open_database(_odd_names_db(tmp_path, kind)) as db:
+        values = db.sample_values('my "table', "the col", 5)
+        (column,) = db.schema(samples=2).table('my "table').columns
+    assert sorted(values) == ["'a'", "'b'", "'it''s'"]  # distinct, no NULL, as SQL literals
+    assert len(column.samples) == 2 and set(column.samples) <= set(values)
+
+
 def test_sqlite_is_read_only_and_the_file_is_unchanged(sample_db: Path) -> None:
     before = hashlib.sha256(sample_db.read_bytes()).hexdigest()
     with open_database(sample_db) as db:

@@ -98,3 +98,42 @@ def test_quote_identifier(name: str, dialect: str, always: bool, expected: str) 
     from smolsql.sql.text import quote_identifier
 
     assert quote_identifier(name, dialect, always) == expected
+
+
+@pytest.mark.parametrize(
+    ("spelling", "name", "title"),
+    [
+        ("sqlite", "sqlite", "SQLite"),
+        ("PostgreSQL", "postgres", "PostgreSQL"),  # a data file's spelling
+        ("mssql", "tsql", "SQL Server"),  # SQLAlchemy's
+        ("mariadb", "mysql", "MySQL"),
+        ("clickhouse", "clickhouse", "clickhouse"),  # sqlglot knows it; the table does not
+    ],
+)
+def test_one_dialect_table(spelling: str, name: str, title: str) -> None:
+    from smolsql.sql.dialects import dialect_title
+    from smolsql.sql.text import dialect_name
+
+    assert dialect_name(spelling) == name
+    assert dialect_title(spelling) == title
+
+
+def test_an_unknown_dialect_is_a_clear_error() -> None:
+    from smolsql.sql.text import InvalidSQL, dialect_name
+
+    with pytest.raises(InvalidSQL, match="unknown SQL dialect 'klingon'"):
+        dialect_name("klingon")
+
+
+@pytest.mark.parametrize(
+    ("dialect", "expected"),
+    [
+        ("sqlite", 'SELECT DISTINCT "a b" FROM "t" WHERE NOT "a b" IS NULL LIMIT 3'),
+        ("tsql", "SELECT DISTINCT TOP 3 [a b] FROM [t] WHERE NOT [a b] IS NULL"),
+        ("mysql", "SELECT DISTINCT `a b` FROM `t` WHERE NOT `a b` IS NULL LIMIT 3"),
+    ],
+)
+def test_distinct_values_sql_speaks_each_dialect(dialect: str, expected: str) -> None:
+    from smolsql.sql.text import distinct_values_sql
+
+    assert distinct_values_sql("t", "a b", 3, dialect) == expected

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from smolsql.sql.dialects import dialect_title
 from smolsql.sql.text import first_statement, longest_parsing_prefix
 
 if TYPE_CHECKING:
@@ -22,22 +23,10 @@ if TYPE_CHECKING:
 END_OF_TURN = "<|im_end|>"
 START_OF_TURN = "<|im_start|>"
 
-DIALECT_NAMES = {
-    "sqlite": "SQLite",
-    "duckdb": "DuckDB",
-    "postgres": "PostgreSQL",
-    "mysql": "MySQL",
-    "tsql": "SQL Server",
-    "oracle": "Oracle",
-    "bigquery": "BigQuery",
-    "snowflake": "Snowflake",
-}
-
 
 def prompt_prefix(schema: str, dialect: str = "sqlite") -> str:
     """Everything before the question: identical for all questions on one schema."""
-    name = DIALECT_NAMES.get(dialect, dialect)
-    instruction = f"You write {name} queries."
+    instruction = f"You write {dialect_title(dialect)} queries."
     if schema.strip():
         instruction += f" Schema:\n{schema.strip()}"
     return f"{START_OF_TURN}system\n{instruction}{END_OF_TURN}\n"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from smolsql.schema import Schema
+from smolsql.sql.text import distinct_values_sql
 
 DEFAULT_MAX_ROWS = 1000
 DEFAULT_TIMEOUT_S = 10.0
@@ -32,6 +33,15 @@ class Database(abc.ABC):
     @abc.abstractmethod
     def schema(self, samples: int = 0) -> Schema:
         """The tables, columns and keys; `samples` distinct values per column when asked."""
+
+    def sample_values(self, table: str, column: str, k: int) -> tuple[str, ...]:
+        """Up to k distinct non-null values of a column, as SQL literals: the schema's samples."""
+        rows = self._read(distinct_values_sql(table, column, k, self.dialect))
+        return tuple(sample_literal(row[0]) for row in rows)
+
+    @abc.abstractmethod
+    def _read(self, sql: str, params: tuple = ()) -> list:
+        """Rows of one internal query (the schema, samples): no limits, errors as SmolsqlError."""
 
     @abc.abstractmethod
     def _execute(self, sql: str, max_rows: int, timeout_s: float) -> tuple[tuple[str, ...], list]:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from smolsql.db.base import Database, sample_literal, timeout_message
+from smolsql.db.base import Database, timeout_message
 from smolsql.errors import SmolsqlError
 from smolsql.schema import Column, ForeignKey, Schema, Table
 from smolsql.sql.text import quote_identifier
@@ -37,25 +37,25 @@ class DuckDBDatabase(Database):
     def close(self) -> None:
         self.conn.close()
 
-    def _rows(self, sql: str, params: list | None = None) -> list:
+    def _read(self, sql: str, params: tuple = ()) -> list:
         import duckdb
 
         try:
-            return self.conn.execute(sql, params or []).fetchall()
+            return self.conn.execute(sql, list(params)).fetchall()
         except duckdb.Error as exc:
             raise SmolsqlError(f"cannot read {self.label}: {exc}") from None
 
     def schema(self, samples: int = 0) -> Schema:
         names = [
             r[0]
-            for r in self._rows(
+            for r in self._read(
                 "SELECT table_name FROM information_schema.tables "
                 "WHERE table_schema = 'main' ORDER BY table_name"
             )
         ]
         keys: dict[str, set[str]] = {}
         fks: dict[str, list[ForeignKey]] = {}
-        for table, kind, cols, ref_table, ref_cols in self._rows(
+        for table, kind, cols, ref_table, ref_cols in self._read(
             "SELECT table_name, constraint_type, constraint_column_names, referenced_table, "
             "referenced_column_names FROM duckdb_constraints() WHERE schema_name = 'main'"
         ):
@@ -68,19 +68,12 @@ class DuckDBDatabase(Database):
         tables = []
         for name in names:
             columns = []
-            for col, ctype in self._rows(
+            for col, ctype in self._read(
                 "SELECT column_name, data_type FROM information_schema.columns "
                 "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
                 [name],
             ):
-                values: tuple[str, ...] = ()
-                if samples:
-                    qcol, qtab = quote_identifier(col, "duckdb"), quote_identifier(name, "duckdb")
-                    rows = self._rows(
-                        f"SELECT DISTINCT {qcol} FROM {qtab} WHERE {qcol} IS NOT NULL LIMIT ?",
-                        [samples],
-                    )
-                    values = tuple(sample_literal(r[0]) for r in rows)
+                values = self.sample_values(name, col, samples) if samples else ()
                 columns.append(Column(col, ctype, col in keys.get(name, ()), values))
             tables.append(Table(name, tuple(columns), tuple(fks.get(name, ()))))
         return Schema(tuple(tables), self.dialect)

@@ -4,22 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from smolsql.db.base import Database, sample_literal, timeout_message
+from smolsql.db.base import Database, timeout_message
 from smolsql.errors import SmolsqlError
 from smolsql.schema import Column, ForeignKey, Schema, Table
-
-# SQLAlchemy dialect name -> sqlglot dialect name.
-DIALECTS = {
-    "postgresql": "postgres",
-    "mysql": "mysql",
-    "mariadb": "mysql",
-    "mssql": "tsql",
-    "oracle": "oracle",
-    "sqlite": "sqlite",
-    "duckdb": "duckdb",
-    "snowflake": "snowflake",
-    "bigquery": "bigquery",
-}
+from smolsql.sql.dialects import lookup
 
 
 class SQLAlchemyDatabase(Database):
@@ -33,7 +21,8 @@ class SQLAlchemyDatabase(Database):
         except ImportError as exc:
             raise SmolsqlError(f"the driver for this URL is not installed: {exc.name}") from None
         self.label = self.engine.url.render_as_string(hide_password=True)
-        self.dialect = DIALECTS.get(self.engine.dialect.name, self.engine.dialect.name)
+        known = lookup(self.engine.dialect.name)  # SQLAlchemy's name: postgresql, mssql, ...
+        self.dialect = known.name if known else self.engine.dialect.name
 
     def close(self) -> None:
         self.engine.dispose()
@@ -57,9 +46,7 @@ class SQLAlchemyDatabase(Database):
                     pk = inspector.get_pk_constraint(name).get("constrained_columns") or []
                     columns = []
                     for info in inspector.get_columns(name):
-                        values: tuple[str, ...] = ()
-                        if samples:
-                            values = self._samples(conn, name, info["name"], samples)
+                        values = self.sample_values(name, info["name"], samples) if samples else ()
                         ctype = _type_name(info["type"], self.engine.dialect)
                         columns.append(
                             Column(info["name"], ctype, len(pk) == 1 and info["name"] in pk, values)
@@ -77,13 +64,14 @@ class SQLAlchemyDatabase(Database):
                 raise SmolsqlError(f"cannot read {self.label}: {_short(exc)}") from None
         return Schema(tuple(tables), self.dialect)
 
-    def _samples(self, conn: Any, table: str, column: str, k: int) -> tuple[str, ...]:
+    def _read(self, sql: str, params: tuple = ()) -> list:
         import sqlalchemy
 
-        t = sqlalchemy.table(table, sqlalchemy.column(column))
-        c = t.c[column]
-        query = sqlalchemy.select(c).distinct().where(c.is_not(None)).limit(k)
-        return tuple(sample_literal(r[0]) for r in conn.execute(query))
+        with self._connect() as conn:  # from the engine's pool: cheap after the first
+            try:
+                return list(conn.exec_driver_sql(sql, params or None))
+            except sqlalchemy.exc.SQLAlchemyError as exc:
+                raise SmolsqlError(f"cannot read {self.label}: {_short(exc)}") from None
 
     def _execute(self, sql: str, max_rows: int, timeout_s: float):
         import sqlalchemy

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
-from smolsql.db.base import Database, sample_literal, timeout_message
+from smolsql.db.base import Database, timeout_message
 from smolsql.errors import SmolsqlError
 from smolsql.schema import Column, ForeignKey, Schema, Table
 from smolsql.sql.text import quote_identifier
@@ -59,13 +59,13 @@ class SQLiteDatabase(Database):
         self.conn.close()
 
     def _names(self) -> list[str]:
-        rows = self._run_internal(
+        rows = self._read(
             "SELECT name FROM sqlite_master WHERE type = 'table' "
             "AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
         )
         return [r[0] for r in rows]
 
-    def _run_internal(self, sql: str, params: tuple = ()) -> list:
+    def _read(self, sql: str, params: tuple = ()) -> list:
         try:
             return self.conn.execute(sql, params).fetchall()
         except sqlite3.DatabaseError as exc:
@@ -75,23 +75,16 @@ class SQLiteDatabase(Database):
         tables = []
         for name in self._names():
             quoted = quote_identifier(name)
-            info = self._run_internal(f"PRAGMA table_info({quoted})")
+            info = self._read(f"PRAGMA table_info({quoted})")
             pk_count = sum(1 for r in info if r[5])
             columns = []
             for _cid, col, ctype, _notnull, _default, pk in info:
-                values: tuple[str, ...] = ()
-                if samples:
-                    qcol = quote_identifier(col)
-                    rows = self._run_internal(
-                        f"SELECT DISTINCT {qcol} FROM {quoted} WHERE {qcol} IS NOT NULL LIMIT ?",
-                        (samples,),
-                    )
-                    values = tuple(sample_literal(r[0]) for r in rows)
+                values = self.sample_values(name, col, samples) if samples else ()
                 columns.append(
                     Column(col, (ctype or "").upper(), bool(pk) and pk_count == 1, values)
                 )
             fks: dict[int, list] = {}
-            for row in self._run_internal(f"PRAGMA foreign_key_list({quoted})"):
+            for row in self._read(f"PRAGMA foreign_key_list({quoted})"):
                 fks.setdefault(row[0], []).append(row)
             foreign = tuple(
                 ForeignKey(

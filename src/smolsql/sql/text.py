@@ -13,12 +13,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
 from smolsql.errors import SmolsqlError
-
-DIALECT_ALIASES = {
-    "postgresql": "postgres", "pg": "postgres", "sqlserver": "tsql", "mssql": "tsql",
-    "sql server": "tsql", "mariadb": "mysql", "sqlite3": "sqlite",
-}  # fmt: skip
-"""Names data files use for dialects that sqlglot spells differently."""
+from smolsql.sql.dialects import lookup
 
 
 class InvalidSQL(SmolsqlError):
@@ -27,8 +22,10 @@ class InvalidSQL(SmolsqlError):
 
 def dialect_name(name: str) -> str:
     """sqlglot's name for a dialect (`postgresql` -> `postgres`); InvalidSQL when unknown."""
+    known = lookup(name)
+    if known:
+        return known.name
     key = (name or "sqlite").strip().lower()
-    key = DIALECT_ALIASES.get(key, key)
     try:
         sqlglot.Dialect.get_or_raise(key)
     except ValueError:
@@ -44,6 +41,14 @@ def quote_identifier(name: str, dialect: str = "sqlite", always: bool = True) ->
     """
     identifier = exp.to_identifier(name, quoted=True) if always else exp.to_identifier(name)
     return identifier.sql(dialect=dialect_name(dialect))
+
+
+def distinct_values_sql(table: str, column: str, k: int, dialect: str = "sqlite") -> str:
+    """SQL for up to k distinct non-null values of one column, in `dialect` (LIMIT or TOP)."""
+    col = exp.column(column, quoted=True)
+    source = exp.Table(this=exp.to_identifier(table, quoted=True))
+    query = sqlglot.select(col).distinct().from_(source).where(col.is_(exp.null()).not_())
+    return query.limit(int(k)).sql(dialect=dialect_name(dialect))
 
 
 def parse_sql(sql: str, dialect: str = "sqlite") -> list[exp.Expression]:
