@@ -173,7 +173,8 @@ def test_app_upload_that_is_not_a_database(monkeypatch, tmp_path) -> None:
 
     monkeypatch.setenv("SMOLSQL_APP_BACKEND", "fakes:scripted")
     monkeypatch.setattr(st.sidebar, "file_uploader", lambda *a, **k: Upload())
-    app = AppTest.from_file(str(Path(smolsql.serve.__file__).with_name("app.py"))).run()
+    script = str(Path(smolsql.serve.__file__).with_name("app.py"))
+    app = AppTest.from_file(script, default_timeout=60).run()  # the default 3 s is tight
     app.sidebar.radio(key="source").set_value("SQLite file").run()
     assert not app.exception
     assert "not a SQLite or DuckDB database" in app.error[0].value

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,8 @@ import yaml
 from fakes import ScriptedBackend
 
 from smolsql.ask import ask
-from smolsql.choose import ChoiceSettings, describe
-from smolsql.db import open_database
+from smolsql.choose import CANDIDATE_LIMITS, ChoiceSettings, describe
+from smolsql.db import Limits, open_database
 from smolsql.errors import SmolsqlError
 from smolsql.records import Candidate
 from smolsql.schema import approx_tokens, parse_ddl
@@ -51,9 +52,17 @@ def checksum(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def choose_for(answers: list[str], db_path: Path, run: bool = False, **settings) -> tuple:
+def choose_for(
+    answers: list[str],
+    db_path: Path,
+    run: bool = False,
+    candidates: int | None = None,
+    budget_s: float = 10.0,
+    **limits,
+) -> tuple:
     backend = ScriptedBackend({"question": answers})
-    choice = ChoiceSettings(**{"candidates": len(answers), **settings})
+    limited = replace(CANDIDATE_LIMITS, **limits)
+    choice = ChoiceSettings(candidates or len(answers), limited, budget_s)
     with open_database(db_path) as db:
         answer = ask(backend, "the question", db.schema(), db, run=run, choice=choice)
     return answer, backend
@@ -168,7 +177,7 @@ def test_the_adversarial_corpus_as_candidates_changes_nothing(sample_db: Path) -
                 assert candidate.status == "failed"
                 continue
             try:
-                result = run_sql(db, candidate.sql, 100, 1.0)
+                result = run_sql(db, candidate.sql, Limits(100, 1.0))
                 expected = "rows" if result.rows else "empty"
             except SmolsqlError as exc:
                 expected = "failed"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from smolsql.db import open_database
+from smolsql.db import Limits, open_database
 from smolsql.errors import SmolsqlError
 from smolsql.schema import render_schema
 
@@ -72,15 +72,30 @@ def test_sqlite_is_read_only_and_the_file_is_unchanged(sample_db: Path) -> None:
 
 def test_row_limit_and_time_limit(sample_db: Path) -> None:
     with open_database(sample_db) as db:
-        result = db.execute("SELECT * FROM album ORDER BY album_id", max_rows=3)
+        result = db.execute("SELECT * FROM album ORDER BY album_id", Limits(max_rows=3))
         assert result.truncated and [r[0] for r in result.rows] == [1, 2, 3]
-        assert not db.execute("SELECT * FROM album", max_rows=8).truncated
+        assert not db.execute("SELECT * FROM album", Limits(max_rows=8)).truncated
         bomb = (
             "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT max(n) FROM c"
         )
         with pytest.raises(SmolsqlError, match=r"longer than 0\.3 s"):
-            db.execute(bomb, timeout_s=0.3)
+            db.execute(bomb, Limits(timeout_s=0.3))
         assert db.execute("SELECT count(*) FROM artist").rows == [(5,)]  # still usable
+
+
+@pytest.mark.parametrize(
+    ("limits", "message"),
+    [
+        ({"max_rows": 0}, "row limit must be at least 1"),
+        ({"max_rows": 2.5}, "row limit must be a whole number"),
+        ({"max_rows": True}, "row limit must be a whole number"),
+        ({"timeout_s": 0}, "time limit must be above 0"),
+        ({"timeout_s": float("nan")}, "time limit must be above 0"),
+    ],
+)
+def test_bad_limits_are_refused_before_any_query(limits: dict, message: str) -> None:
+    with pytest.raises(SmolsqlError, match=message):
+        Limits(**limits)
 
 
 @pytest.mark.parametrize(

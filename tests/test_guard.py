@@ -19,7 +19,7 @@ import yaml
 from fakes import ScriptedBackend
 
 from smolsql.cli import main
-from smolsql.db import open_database
+from smolsql.db import Limits, open_database
 from smolsql.errors import SmolsqlError
 from smolsql.sql.guard import RULES, Refused, check_sql
 from smolsql.sql.run import run_sql
@@ -48,7 +48,7 @@ def category(message: str | None, truncated: bool = False) -> str:
 def via_library(db_path: Path, sql: str) -> str:
     with open_database(db_path) as db:
         try:
-            result = run_sql(db, sql, MAX_ROWS, TIMEOUT_S)
+            result = run_sql(db, sql, Limits(MAX_ROWS, TIMEOUT_S))
         except SmolsqlError as exc:
             return category(str(exc))
     return category(None, result.truncated)
@@ -96,7 +96,7 @@ def test_nothing_changes_through_library_cli_and_api(sample_db: Path, capsys) ->
         )
     before = checksum(sample_db)
     client = TestClient(create_app(Service(ScriptedBackend(), {"shop": str(sample_db)},
-                                           timeout_s=TIMEOUT_S)))  # fmt: skip
+                                           Limits(timeout_s=TIMEOUT_S))))  # fmt: skip
     for case in CORPUS:
         results = {
             "library": via_library(sample_db, case["sql"]),

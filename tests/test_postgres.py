@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from smolsql.db import open_database
+from smolsql.db import Limits, open_database
 from smolsql.errors import SmolsqlError
 from smolsql.sql.guard import Refused
 from smolsql.sql.run import run_sql
@@ -75,8 +75,10 @@ def test_the_connection_refuses_writes_even_past_the_guard(table: str, sql: str)
 def test_statement_timeout_and_row_limit(table: str) -> None:
     with open_database(URL or "") as db:
         with pytest.raises(SmolsqlError, match=r"ran longer than 0\.5 s"):
-            db.execute("SELECT count(*) FROM generate_series(1, 10000000000)", timeout_s=0.5)
-        result = db.execute("SELECT * FROM generate_series(1, 1000)", max_rows=10)
+            db.execute(
+                "SELECT count(*) FROM generate_series(1, 10000000000)", Limits(timeout_s=0.5)
+            )
+        result = db.execute("SELECT * FROM generate_series(1, 1000)", Limits(max_rows=10))
     assert len(result.rows) == 10 and result.truncated
 
 

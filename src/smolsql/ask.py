@@ -13,7 +13,7 @@ from pathlib import Path
 
 from smolsql.backends.base import Backend
 from smolsql.choose import ChoiceSettings, choose
-from smolsql.db import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_S, Database, Result
+from smolsql.db import DEFAULT_LIMITS, Database, Limits, Result
 from smolsql.errors import SmolsqlError
 from smolsql.hints import value_hints as value_hints_for
 from smolsql.predict import predict
@@ -107,8 +107,7 @@ def ask(
     schema: Schema,
     db: Database | None = None,
     run: bool = False,
-    max_rows: int = DEFAULT_MAX_ROWS,
-    timeout_s: float = DEFAULT_TIMEOUT_S,
+    limits: Limits = DEFAULT_LIMITS,
     max_schema_tokens: int | None = DEFAULT_SCHEMA_TOKENS,
     choice: ChoiceSettings | None = None,
     value_hints: bool = False,
@@ -127,7 +126,8 @@ def ask(
     )
     greedy = predict(backend, [example])[0]
     choice = choice or ChoiceSettings()  # candidates keep to the caller's row and time limits
-    choice = replace(choice, max_rows=max_rows, timeout_s=min(choice.timeout_s, timeout_s))
+    timeout_s = min(choice.limits.timeout_s, limits.timeout_s)
+    choice = replace(choice, limits=replace(limits, timeout_s=timeout_s))
     prediction, result = choose(backend, greedy, schema, db, choice)
     problems = find_problems(prediction.sql, schema)
     if not run or not prediction.sql:
@@ -135,6 +135,6 @@ def ask(
     if result is not None:  # the chosen candidate already ran, through the same door
         return Answer(prediction, problems, notes, result)
     try:
-        return Answer(prediction, problems, notes, run_sql(db, prediction.sql, max_rows, timeout_s))
+        return Answer(prediction, problems, notes, run_sql(db, prediction.sql, limits))
     except SmolsqlError as exc:  # the SQL is still worth showing, with why it did not run
         return Answer(prediction, problems, notes, run_error=str(exc))

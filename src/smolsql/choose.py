@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from smolsql.backends.base import Backend
-from smolsql.db import DEFAULT_MAX_ROWS, Database, Result
+from smolsql.db import Database, Limits, Result
 from smolsql.errors import SmolsqlError
 from smolsql.prompt import example_prompt, extract_sql
 from smolsql.records import FAILED, Candidate, CandidateStatus, Prediction
@@ -42,6 +42,8 @@ RANK: dict[CandidateStatus, int] = {"rows": 0, "empty": 1, "valid": 2, "invalid"
                                     "skipped": 5}  # fmt: skip
 """Best first: what a candidate's status says about it as an answer."""
 
+CANDIDATE_LIMITS = Limits(timeout_s=2.0)  # a slow candidate is interrupted
+
 
 @dataclass(frozen=True)
 class ChoiceSettings:
@@ -49,12 +51,10 @@ class ChoiceSettings:
 
     candidates: int = DEFAULT_CANDIDATES
     """Answers considered, the greedy one included (1: the greedy answer alone)."""
-    timeout_s: float = 2.0
-    """Time limit for running each candidate (a slow one is interrupted)."""
+    limits: Limits = CANDIDATE_LIMITS
+    """Rows fetched (results compare on these) and time for running each candidate."""
     budget_s: float = 10.0
     """Time for checking and running all candidates of one question; the rest are skipped."""
-    max_rows: int = DEFAULT_MAX_ROWS
-    """Rows fetched per candidate (results compare on these)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.candidates, int) or not 1 <= self.candidates <= MAX_CANDIDATES:
@@ -62,10 +62,8 @@ class ChoiceSettings:
                 f"candidates must be a whole number from 1 to {MAX_CANDIDATES}, "
                 f"not {self.candidates!r}"
             )
-        if self.timeout_s <= 0 or self.budget_s <= 0:
-            raise SmolsqlError("candidate time limits must be above 0 seconds")
-        if self.max_rows < 1:
-            raise SmolsqlError("max_rows must be at least 1")
+        if self.budget_s <= 0:
+            raise SmolsqlError("the time budget for candidates must be above 0 seconds")
 
 
 def choose(
@@ -183,7 +181,8 @@ def _check(
     if left <= 0:
         return Candidate(sql, raw, "skipped", "the time budget for candidates ran out"), None
     try:
-        result = run_sql(db, sql, settings.max_rows, min(settings.timeout_s, left))
+        limits = settings.limits
+        result = run_sql(db, sql, replace(limits, timeout_s=min(limits.timeout_s, left)))
     except SmolsqlError as exc:
         return Candidate(sql, raw, "failed", str(exc)), None
     status = "rows" if result.rows else "empty"

@@ -13,7 +13,7 @@ from smolsql.backends.gguf import GGUF_TYPES
 from smolsql.choose import DEFAULT_CANDIDATES, MAX_CANDIDATES, ChoiceSettings
 from smolsql.data.sample import NAME as SAMPLE_NAME
 from smolsql.data.sample import open_target
-from smolsql.db import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_S
+from smolsql.db import DEFAULT_LIMITS, Limits
 from smolsql.errors import SmolsqlError
 from smolsql.schema import DEFAULT_SCHEMA_TOKENS
 
@@ -35,7 +35,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         schema = db.schema(args.samples) if db else read_schema_file(args.schema, args.read_dialect)
         backend = load_backend(args.model, args.backend, settings)
         answer = ask(
-            backend, args.question, schema, db, args.run, args.max_rows, args.timeout,
+            backend, args.question, schema, db, args.run, _limits(args),
             args.max_schema_tokens, choice, args.value_hints,
         )  # fmt: skip
     finally:
@@ -67,6 +67,10 @@ def _generation(args: argparse.Namespace) -> GenerationSettings:
     )  # fmt: skip
 
 
+def _limits(args: argparse.Namespace) -> Limits:
+    return Limits(args.max_rows, args.timeout)
+
+
 def _choice(args: argparse.Namespace) -> ChoiceSettings:
     return ChoiceSettings(args.candidates, budget_s=args.candidate_budget)
 
@@ -76,7 +80,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from smolsql.terminal import format_table
 
     with open_target(args.db) as db:
-        result = run_sql(db, args.sql, args.max_rows, args.timeout)
+        result = run_sql(db, args.sql, _limits(args))
     print(format_table(result))
     return 0
 
@@ -90,7 +94,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     databases = parse_database_args(args.db or [SAMPLE_NAME])
     settings, choice = _generation(args), _choice(args)
     backend = load_backend(args.model, args.backend, settings)
-    service = Service(backend, databases, args.max_rows, args.timeout, choice, args.value_hints)
+    service = Service(backend, databases, _limits(args), choice, args.value_hints)
     app = create_app(service)
     print(f"smolsql: serving {backend.name} on http://{args.host}:{args.port} (docs at /docs)")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
@@ -297,8 +301,10 @@ def add_model_arguments(p: argparse.ArgumentParser, backend: bool = True) -> Non
 
 def add_limit_arguments(p: argparse.ArgumentParser, rows_help: str) -> None:
     """--max-rows and --timeout, the limits every query that runs is held to."""
-    p.add_argument("--max-rows", type=int, default=DEFAULT_MAX_ROWS, help=rows_help)
-    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="query time limit, s")
+    p.add_argument("--max-rows", type=int, default=DEFAULT_LIMITS.max_rows, help=rows_help)
+    p.add_argument(
+        "--timeout", type=float, default=DEFAULT_LIMITS.timeout_s, help="query time limit, s"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -15,12 +15,13 @@ import re
 
 from sqlglot import exp
 
-from smolsql.db.base import Database, sample_literal
+from smolsql.db.base import Database, Limits, sample_literal
 from smolsql.errors import SmolsqlError
 from smolsql.schema import Schema
 
 MAX_HINTS = 6
 MAX_PHRASE_WORDS = 3
+HINT_LIMITS = Limits(max_rows=3, timeout_s=2.0)  # per column looked up
 TEXT_TYPES = ("CHAR", "TEXT", "CLOB", "STRING")
 """Column types whose values are matched, and untyped columns (SQLite allows them)."""
 STOPWORDS = frozenset(
@@ -145,6 +146,6 @@ def _matches(db: Database, table: str, column: str, phrases: list[str]) -> list[
         .limit(3)
     )
     try:
-        return [row[0] for row in db.execute(query.sql(dialect=db.dialect), 3, 2.0).rows]
+        return [row[0] for row in db.execute(query.sql(dialect=db.dialect), HINT_LIMITS).rows]
     except SmolsqlError:
         return []  # a column that cannot be compared this way: no hint from it

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from smolsql.db.base import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_S, Database, Result
+from smolsql.db.base import DEFAULT_LIMITS, Database, Limits, Result
 from smolsql.errors import SmolsqlError
 
-__all__ = ["DEFAULT_MAX_ROWS", "DEFAULT_TIMEOUT_S", "Database", "Result", "open_database"]
+__all__ = ["DEFAULT_LIMITS", "Database", "Limits", "Result", "open_database"]
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 DUCKDB_MAGIC = b"DUCK"  # at byte offset 8

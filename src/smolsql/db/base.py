@@ -7,11 +7,32 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from smolsql.errors import SmolsqlError
 from smolsql.schema import Schema
 from smolsql.sql.text import distinct_values_sql
 
-DEFAULT_MAX_ROWS = 1000
-DEFAULT_TIMEOUT_S = 10.0
+
+@dataclass(frozen=True)
+class Limits:
+    """What one query may cost: the rows fetched and the seconds it runs.
+
+    One record travels from the CLI, the service and the app through `ask` and the
+    candidates down to `Database.execute`, which enforces it.
+    """
+
+    max_rows: int = 1000
+    timeout_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.max_rows, bool) or not isinstance(self.max_rows, int):
+            raise SmolsqlError(f"the row limit must be a whole number, not {self.max_rows!r}")
+        if self.max_rows < 1:
+            raise SmolsqlError("the row limit must be at least 1")
+        if not self.timeout_s > 0:
+            raise SmolsqlError("the time limit must be above 0 seconds")
+
+
+DEFAULT_LIMITS = Limits()
 
 
 @dataclass(frozen=True)
@@ -47,13 +68,11 @@ class Database(abc.ABC):
     def _execute(self, sql: str, max_rows: int, timeout_s: float) -> tuple[tuple[str, ...], list]:
         """Run one statement; return column names and at most max_rows + 1 rows."""
 
-    def execute(
-        self, sql: str, max_rows: int = DEFAULT_MAX_ROWS, timeout_s: float = DEFAULT_TIMEOUT_S
-    ) -> Result:
+    def execute(self, sql: str, limits: Limits = DEFAULT_LIMITS) -> Result:
         start = time.perf_counter()
-        columns, rows = self._execute(sql, max_rows, timeout_s)
+        columns, rows = self._execute(sql, limits.max_rows, limits.timeout_s)
         elapsed = (time.perf_counter() - start) * 1000
-        return Result(columns, rows[:max_rows], len(rows) > max_rows, elapsed)
+        return Result(columns, rows[: limits.max_rows], len(rows) > limits.max_rows, elapsed)
 
     @abc.abstractmethod
     def close(self) -> None:

@@ -20,7 +20,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from smolsql.db import detect_kind, open_database
-from smolsql.db.base import timeout_message
+from smolsql.db.base import Limits, timeout_message
 from smolsql.db.sqlite import time_limit, was_interrupted
 from smolsql.errors import SmolsqlError
 from smolsql.records import Example
@@ -65,7 +65,7 @@ def run_query(
     if example.db_path:
         try:
             with open_database(example.db_path) as db:
-                result = db.execute(sql, max_rows=MAX_ROWS, timeout_s=timeout_s)
+                result = db.execute(sql, Limits(MAX_ROWS, timeout_s))
             return Outcome(rows=tuple(tuple(r) for r in result.rows))
         except SmolsqlError as exc:
             return Outcome(error=str(exc))

@@ -20,7 +20,7 @@ from smolsql.ask import ask
 from smolsql.backends import GenerationSettings, load_backend
 from smolsql.choose import DEFAULT_CANDIDATES, MAX_CANDIDATES, ChoiceSettings, describe
 from smolsql.data.sample import QUESTIONS, open_target
-from smolsql.db import DEFAULT_MAX_ROWS, Database, Result, open_database
+from smolsql.db import DEFAULT_LIMITS, Database, Limits, Result, open_database
 from smolsql.errors import SmolsqlError
 from smolsql.schema import render_schema
 from smolsql.serve.service import PERSON, Serialized
@@ -103,7 +103,7 @@ def main() -> None:
     st.title("smolsql")
     backend = get_backend(env("SMOLSQL_APP_MODEL"), env("SMOLSQL_APP_BACKEND") or "auto")
     st.caption(f"Model: {backend.name}")
-    max_rows = st.sidebar.number_input("Row limit", 1, 10_000, min(DEFAULT_MAX_ROWS, 200))
+    max_rows = st.sidebar.number_input("Row limit", 1, 10_000, min(DEFAULT_LIMITS.max_rows, 200))
     default = int(env("SMOLSQL_APP_CANDIDATES") or DEFAULT_CANDIDATES)
     candidates = st.sidebar.number_input(
         "Candidates", 1, MAX_CANDIDATES, default, key="candidates",
@@ -120,7 +120,7 @@ def main() -> None:
         return
     try:
         with db:
-            page(db, backend, int(max_rows), ChoiceSettings(int(candidates)))
+            page(db, backend, Limits(max_rows=int(max_rows)), ChoiceSettings(int(candidates)))
     except SmolsqlError as exc:
         st.error(str(exc))
     if state.history:
@@ -129,7 +129,7 @@ def main() -> None:
             st.sidebar.markdown(f"**{item['question']}**  \n`{item['sql']}`  \n{item['ms']:.0f} ms")
 
 
-def page(db: Database, backend: Serialized, max_rows: int, choice: ChoiceSettings) -> None:
+def page(db: Database, backend: Serialized, limits: Limits, choice: ChoiceSettings) -> None:
     state = st.session_state
     schema = db.schema()
     with st.expander(f"Schema: {len(schema.tables)} tables", expanded=False):
@@ -143,7 +143,7 @@ def page(db: Database, backend: Serialized, max_rows: int, choice: ChoiceSetting
     question = st.text_input("Question", key="question", placeholder="How many ...?")
     if st.button("Ask", type="primary", key="ask") and question.strip():
         start = time.perf_counter()
-        answer = ask(backend, question, schema, db, run=True, max_rows=max_rows, choice=choice)
+        answer = ask(backend, question, schema, db, run=True, limits=limits, choice=choice)
         ms = (time.perf_counter() - start) * 1000
         state.sql = answer.sql
         state.result, state.run_error = answer.result, answer.run_error
@@ -168,7 +168,7 @@ def page(db: Database, backend: Serialized, max_rows: int, choice: ChoiceSetting
         st.caption(PERSON)
     if st.button("Run read-only", key="run"):
         try:
-            state.result, state.run_error = run_sql(db, sql, max_rows), None
+            state.result, state.run_error = run_sql(db, sql, limits), None
         except SmolsqlError as exc:
             state.result, state.run_error = None, str(exc)
     if state.get("run_error"):

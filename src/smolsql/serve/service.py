@@ -16,7 +16,7 @@ from smolsql.backends.base import Backend
 from smolsql.choose import ChoiceSettings
 from smolsql.data.sample import NAME as SAMPLE_NAME
 from smolsql.data.sample import open_target
-from smolsql.db import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_S, Database
+from smolsql.db import Database, Limits
 from smolsql.errors import SmolsqlError
 from smolsql.records import Example, Prediction
 from smolsql.schema import parse_ddl
@@ -75,8 +75,8 @@ def parse_database_args(values: Sequence[str]) -> dict[str, str]:
 class Service:
     backend: Backend
     databases: dict[str, str] = field(default_factory=lambda: {SAMPLE_NAME: SAMPLE_NAME})
-    max_rows: int = DEFAULT_MAX_ROWS
-    timeout_s: float = DEFAULT_TIMEOUT_S
+    limits: Limits = field(default_factory=Limits)
+    """Each query's limits; a request may ask for fewer rows, or more up to MAX_ROWS_LIMIT."""
     choice: ChoiceSettings = field(default_factory=ChoiceSettings)
     """Candidates per question unless a request says otherwise."""
     value_hints: bool = False
@@ -132,12 +132,14 @@ class Service:
         """
         if (question is None) == (sql is None):
             raise SmolsqlError("give exactly one of question or sql")
-        limit = min(max_rows or self.max_rows, MAX_ROWS_LIMIT)
+        limits = replace(
+            self.limits, max_rows=min(max_rows or self.limits.max_rows, MAX_ROWS_LIMIT)
+        )
         with self.open(database) as db:
             schema = db.schema()
             if question is not None:
-                answer = ask(self.backend, question, schema, db, run=True, max_rows=limit,
-                             timeout_s=self.timeout_s, choice=self._choice(candidates),
+                answer = ask(self.backend, question, schema, db, run=True, limits=limits,
+                             choice=self._choice(candidates),
                              value_hints=self.value_hints)  # fmt: skip
                 answer.require_sql()
                 if answer.run_error:
@@ -146,4 +148,4 @@ class Service:
             example = Example("", "", sql, db.label, db.dialect)
             prediction = Prediction(example, sql or "", sql or "", PERSON)
             answer = Answer(prediction, find_problems(sql or "", schema))
-            return replace(answer, result=run_sql(db, sql or "", limit, self.timeout_s))
+            return replace(answer, result=run_sql(db, sql or "", limits))

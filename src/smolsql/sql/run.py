@@ -6,13 +6,11 @@ connection, itself opened read-only, with a row limit and a time limit.
 
 from __future__ import annotations
 
-from smolsql.db import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_S, Database, Result
+from smolsql.db import DEFAULT_LIMITS, Database, Limits, Result
 from smolsql.sql.guard import check_sql
 
 
-def run_sql(
-    db: Database, sql: str, max_rows: int = DEFAULT_MAX_ROWS, timeout_s: float = DEFAULT_TIMEOUT_S
-) -> Result:
+def run_sql(db: Database, sql: str, limits: Limits = DEFAULT_LIMITS) -> Result:
     """Rows of `sql` on `db`; `Refused` or a `SmolsqlError` from the database says why not."""
     check_sql(sql, db.dialect)
-    return db.execute(sql, max_rows=max_rows, timeout_s=timeout_s)
+    return db.execute(sql, limits)
