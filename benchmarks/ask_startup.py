@@ -24,8 +24,10 @@ def run_once(question: str, db: str, cache: str) -> tuple[float, float]:
     start = time.perf_counter()
     proc = subprocess.Popen(
         [SMOLSQL, "ask", question, "--db", db],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     stderr = proc.stderr.read() if proc.stderr else b""
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start

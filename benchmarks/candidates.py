@@ -79,10 +79,12 @@ def accuracy(out: Path) -> dict:
         summary = summarize([score(p, strict_columns=strict) for p in predictions], by=())
         suffix = "_strict" if strict else ""
         row["execution_accuracy" + suffix] = summary["execution_accuracy"]
-        row["greedy" + suffix] = summary.get("greedy_execution_accuracy",
-                                             summary["execution_accuracy"])  # fmt: skip
-        row["oracle" + suffix] = summary.get("oracle_execution_accuracy",
-                                             summary["execution_accuracy"])  # fmt: skip
+        row["greedy" + suffix] = summary.get(
+            "greedy_execution_accuracy", summary["execution_accuracy"]
+        )
+        row["oracle" + suffix] = summary.get(
+            "oracle_execution_accuracy", summary["execution_accuracy"]
+        )
     return row
 
 
@@ -113,11 +115,15 @@ def pair(args: argparse.Namespace, k: int) -> dict:
         serial = time.perf_counter() - start
         rows.append((greedy, batched, serial))
     g, b, s = (statistics.median(r[i] for r in rows) for i in range(3))
-    return {"k": k, "questions": len(rows), "greedy_s": round(g, 3),
-            f"{k - 1}_samples_one_batch_s": round(b, 3),
-            f"{k - 1}_samples_one_by_one_s": round(s, 3),
-            "k_candidates_vs_greedy": round((g + b) / g, 2),
-            "batch_vs_one_by_one": round(s / b, 2)}  # fmt: skip
+    return {
+        "k": k,
+        "questions": len(rows),
+        "greedy_s": round(g, 3),
+        f"{k - 1}_samples_one_batch_s": round(b, 3),
+        f"{k - 1}_samples_one_by_one_s": round(s, 3),
+        "k_candidates_vs_greedy": round((g + b) / g, 2),
+        "batch_vs_one_by_one": round(s / b, 2),
+    }
 
 
 def table(rows: list[dict]) -> str:
@@ -165,9 +171,20 @@ def main() -> None:
         (out / f"pair_k{args.pair}.json").write_text(json.dumps(result, indent=2) + "\n")
         return
     rows = []
-    flags = ["--data", args.data, "--every", str(args.every), "--temperature",
-             str(args.temperature), "--top-p", str(args.top_p), "--max-new-tokens",
-             str(args.max_new_tokens), "--out", str(out)]  # fmt: skip
+    flags = [
+        "--data",
+        args.data,
+        "--every",
+        str(args.every),
+        "--temperature",
+        str(args.temperature),
+        "--top-p",
+        str(args.top_p),
+        "--max-new-tokens",
+        str(args.max_new_tokens),
+        "--out",
+        str(out),
+    ]
     if args.limit:
         flags += ["--limit", str(args.limit)]
     if args.value_hints:
@@ -179,9 +196,13 @@ def main() -> None:
         rows.append(row)
         print(json.dumps(row), flush=True)
     print(table(rows))
-    settings_line = {"temperature": args.temperature, "top_p": args.top_p,
-                     "every": args.every, "limit": args.limit,
-                     "value_hints": args.value_hints}  # fmt: skip
+    settings_line = {
+        "temperature": args.temperature,
+        "top_p": args.top_p,
+        "every": args.every,
+        "limit": args.limit,
+        "value_hints": args.value_hints,
+    }
     (out / "candidates.json").write_text(
         json.dumps({"settings": settings_line, "rows": rows}, indent=2) + "\n"
     )

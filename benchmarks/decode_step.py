@@ -49,8 +49,9 @@ def main() -> None:
     report: dict = {"step_ms": {}, "lookahead": []}
     for outtype in args.types.split(","):
         backend = LlamaCppBackend(gguf_file(spec, outtype), settings=settings)
-        report["step_ms"][outtype] = {k: round(step_ms(backend, prompts[0], k), 1)
-                                      for k in (1, 2, 4, 8)}  # fmt: skip
+        report["step_ms"][outtype] = {
+            k: round(step_ms(backend, prompts[0], k), 1) for k in (1, 2, 4, 8)
+        }
         print(f"{outtype}: ms per decode of 1/2/4/8 tokens: {report['step_ms'][outtype]}")
     backend = LlamaCppBackend(gguf_file(spec, args.types.split(",")[0]), settings=settings)
     backend.generate(prompts[:1])
@@ -64,9 +65,13 @@ def main() -> None:
         plain = plain or outputs
         changed = sum(a != b for a, b in zip(outputs, plain, strict=True))
         mean_tokens = sum(backend.count_tokens(o) for o in outputs) / len(outputs)
-        row = {"lookahead": lookahead, "s_per_question": round(seconds, 3),
-               "drafts_kept": round(backend.accepted / max(backend.drafted, 1), 2),
-               "outputs_changed": changed, "mean_tokens": round(mean_tokens, 1)}  # fmt: skip
+        row = {
+            "lookahead": lookahead,
+            "s_per_question": round(seconds, 3),
+            "drafts_kept": round(backend.accepted / max(backend.drafted, 1), 2),
+            "outputs_changed": changed,
+            "mean_tokens": round(mean_tokens, 1),
+        }
         report["lookahead"].append(row)
         print(row)
     if args.out:

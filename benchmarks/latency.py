@@ -107,9 +107,20 @@ def worker(variant: str, n: int, max_new_tokens: int, gguf_type: str, batch: boo
 
 def run_child(variant: str, args: argparse.Namespace, batch: bool = False) -> dict:
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        command = [sys.executable, __file__, "--worker", variant, "--n", str(args.n),
-                   "--max-new-tokens", str(args.max_new_tokens), "--gguf-type", args.gguf_type,
-                   "--child-out", out.name] + (["--batch"] if batch else [])  # fmt: skip
+        command = [
+            sys.executable,
+            __file__,
+            "--worker",
+            variant,
+            "--n",
+            str(args.n),
+            "--max-new-tokens",
+            str(args.max_new_tokens),
+            "--gguf-type",
+            args.gguf_type,
+            "--child-out",
+            out.name,
+        ] + (["--batch"] if batch else [])
         subprocess.run(command, check=True)
         return json.loads(Path(out.name).read_text())
 

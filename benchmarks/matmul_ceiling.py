@@ -44,8 +44,9 @@ def measure(dtype: torch.dtype) -> float:
     """GFLOP/s over one block's linear layers: forward, input and weight gradients."""
     flops = seconds = 0.0
     for n_in, n_out in LINEARS:
-        x, w, dy = (torch.randn(*shape).to(dtype) for shape in
-                    ((ROWS, n_in), (n_out, n_in), (ROWS, n_out)))  # fmt: skip
+        x, w, dy = (
+            torch.randn(*shape).to(dtype) for shape in ((ROWS, n_in), (n_out, n_in), (ROWS, n_out))
+        )
         for a, b in ((x, w.t()), (dy, w), (dy.t(), x)):  # forward, input grad, weight grad
             seconds += _best(a, b)
             flops += 2 * ROWS * n_in * n_out
@@ -66,11 +67,18 @@ def main() -> None:
     rows = []
     for name, dtype in (("bf16", torch.bfloat16), ("fp32", torch.float32)):
         speed = measure(dtype)
-        rows.append({"precision": name, "gflops": round(speed, 1),
-                     "epoch_tflop": round(epoch / 1e12, 1),
-                     "floor_minutes": round(epoch / (speed * 1e9) / 60, 1)})  # fmt: skip
-    print(f"CPU: {cpu_model()}, {torch.get_num_threads()} threads; epoch: {stats['tokens']:,} "
-          f"tokens, {stats['labelled_tokens']:,} labelled")  # fmt: skip
+        rows.append(
+            {
+                "precision": name,
+                "gflops": round(speed, 1),
+                "epoch_tflop": round(epoch / 1e12, 1),
+                "floor_minutes": round(epoch / (speed * 1e9) / 60, 1),
+            }
+        )
+    print(
+        f"CPU: {cpu_model()}, {torch.get_num_threads()} threads; epoch: {stats['tokens']:,} "
+        f"tokens, {stats['labelled_tokens']:,} labelled"
+    )
     print("| precision | matmul GFLOP/s | epoch linear TFLOP | floor, minutes |")
     print("|---|---|---|---|")
     for r in rows:

@@ -37,12 +37,17 @@ def main() -> None:
     results = [{"packing": "none", "examples": len(train), "tokens": unpacked}]
     for length in (int(x) for x in args.lengths.split(",")):
         packed, skipped = pack_by_prefix(train, tokenizer, length, config.seed)
-        results.append({
-            "packing": "prefix", "max_length": length, "examples": len(train) - skipped,
-            "sequences": len(packed), "tokens": sum(len(p.input_ids) for p in packed),
-            "prefix_tokens": sum(p.segment_ids.count(0) for p in packed),
-            "labelled_tokens": sum(sum(x != IGNORE for x in p.labels) for p in packed),
-        })  # fmt: skip
+        results.append(
+            {
+                "packing": "prefix",
+                "max_length": length,
+                "examples": len(train) - skipped,
+                "sequences": len(packed),
+                "tokens": sum(len(p.input_ids) for p in packed),
+                "prefix_tokens": sum(p.segment_ids.count(0) for p in packed),
+                "labelled_tokens": sum(sum(x != IGNORE for x in p.labels) for p in packed),
+            }
+        )
     for r in results:
         print(r)
     if args.json:

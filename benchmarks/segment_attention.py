@@ -116,9 +116,17 @@ def main() -> None:
             seconds, out = timed(fn, q, k, v, segments)
             reference = out if reference is None else reference
             diff = float((out.float() - reference.float()).abs().max().detach())
-            rows.append({"prefix": p, "segments": len(lengths), "longest": max(lengths),
-                         "tokens": sum(lengths), "way": name, "ms": round(seconds * 1000, 1),
-                         "max_diff": round(diff, 4)})  # fmt: skip
+            rows.append(
+                {
+                    "prefix": p,
+                    "segments": len(lengths),
+                    "longest": max(lengths),
+                    "tokens": sum(lengths),
+                    "way": name,
+                    "ms": round(seconds * 1000, 1),
+                    "max_diff": round(diff, 4),
+                }
+            )
     print(f"CPU: {cpu_model()}, {torch.get_num_threads()} threads")
     print("| prefix | segments (tokens, longest) | way | ms (forward + backward, one layer) |")
     print("|---|---|---|---|")

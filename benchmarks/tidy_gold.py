@@ -37,8 +37,14 @@ def main() -> None:
     result = {}
     for name in ("train.json", "dev.json"):
         items = json.loads((args.spider / name).read_text())
-        counts = {"queries": len(items), "changed": 0, "ran": 0, "same_rows": 0,
-                  "tokens_gold": 0, "tokens_tidy": 0}  # fmt: skip
+        counts = {
+            "queries": len(items),
+            "changed": 0,
+            "ran": 0,
+            "same_rows": 0,
+            "tokens_gold": 0,
+            "tokens_tidy": 0,
+        }
         for item in items:
             gold, tidy = item["query"], tidy_sql(item["query"])
             counts["changed"] += gold != tidy

@@ -33,10 +33,17 @@ def main() -> None:
     parser.add_argument("--max-length", type=int, default=3072)
     parser.add_argument("--top", type=int, default=12)
     args = parser.parse_args()
-    config = TrainConfig.build({
-        "model": "smollm2-135m-instruct-gguf", "data": "unused", "output_dir": "unused",
-        "packing": "prefix", "max_length": args.max_length, "lora": False, "precision": "bf16",
-    })  # fmt: skip
+    config = TrainConfig.build(
+        {
+            "model": "smollm2-135m-instruct-gguf",
+            "data": "unused",
+            "output_dir": "unused",
+            "packing": "prefix",
+            "max_length": args.max_length,
+            "lora": False,
+            "precision": "bf16",
+        }
+    )
     model, tokenizer = load_for_training(config)
     use_segment_attention(model)
     packed, _ = pack_by_prefix(
@@ -60,8 +67,10 @@ def main() -> None:
     events = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
     total = sum(e.self_cpu_time_total for e in events)
     print(f"CPU: {cpu_model()}, {torch.get_num_threads()} threads")
-    print(f"row: {len(row.input_ids)} tokens, prefix {row.segment_ids.count(0)}, "
-          f"{max(row.segment_ids)} segments; step {seconds:.2f} s under the profiler")  # fmt: skip
+    print(
+        f"row: {len(row.input_ids)} tokens, prefix {row.segment_ids.count(0)}, "
+        f"{max(row.segment_ids)} segments; step {seconds:.2f} s under the profiler"
+    )
     print("| operator | calls | seconds | share |")
     print("|---|---|---|---|")
     for e in events[: args.top]:

@@ -34,14 +34,26 @@ from smolsql.train.sft import build_trainer, load_for_training
 def run(mode: str, precision: str, examples: list, args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory() as out:
         batch = 1 if mode == "prefix" else args.batch_size
-        config = TrainConfig.build({
-            "model": args.model, "data": "unused", "output_dir": out, "packing": mode,
-            "max_length": args.max_length, "per_device_train_batch_size": batch,
-            "gradient_accumulation_steps": 1, "num_train_epochs": 1, "logging_steps": 1000,
-            "save_steps": 10**6, "eval_fraction": 0.0, "lora_dropout": args.lora_dropout,
-            "lora": args.lora, "precision": precision, "checkpoint_dir": out,
-            "torch_compile": args.compile,
-        })  # fmt: skip
+        config = TrainConfig.build(
+            {
+                "model": args.model,
+                "data": "unused",
+                "output_dir": out,
+                "packing": mode,
+                "max_length": args.max_length,
+                "per_device_train_batch_size": batch,
+                "gradient_accumulation_steps": 1,
+                "num_train_epochs": 1,
+                "logging_steps": 1000,
+                "save_steps": 10**6,
+                "eval_fraction": 0.0,
+                "lora_dropout": args.lora_dropout,
+                "lora": args.lora,
+                "precision": precision,
+                "checkpoint_dir": out,
+                "torch_compile": args.compile,
+            }
+        )
         model, tokenizer = load_for_training(config)
         trainer = build_trainer(config, model, tokenizer, examples, [])
         if mode == "prefix":
@@ -55,11 +67,19 @@ def run(mode: str, precision: str, examples: list, args: argparse.Namespace) -> 
         start = time.perf_counter()
         trainer.train()
         seconds = time.perf_counter() - start
-    return {"mode": mode, "precision": resolve_precision(precision), "lora": args.lora,
-            "cpu": cpu_model(), "max_length": args.max_length, "lora_dropout": args.lora_dropout,
-            "examples": len(examples), "tokens": tokens,
-            "seconds": round(seconds, 1), "examples_per_s": round(len(examples) / seconds, 2),
-            "tokens_per_s": round(tokens / seconds, 1)}  # fmt: skip
+    return {
+        "mode": mode,
+        "precision": resolve_precision(precision),
+        "lora": args.lora,
+        "cpu": cpu_model(),
+        "max_length": args.max_length,
+        "lora_dropout": args.lora_dropout,
+        "examples": len(examples),
+        "tokens": tokens,
+        "seconds": round(seconds, 1),
+        "examples_per_s": round(len(examples) / seconds, 2),
+        "tokens_per_s": round(tokens / seconds, 1),
+    }
 
 
 def main() -> None:
@@ -87,9 +107,11 @@ def main() -> None:
     print("| mode | training | precision | examples | tokens | seconds | examples/s | tokens/s |")
     print("|---|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['mode']} | {'LoRA' if r['lora'] else 'full'} | {r['precision']} | "
-              f"{r['examples']} | {r['tokens']} | {r['seconds']} | {r['examples_per_s']} | "
-              f"{r['tokens_per_s']} |")  # fmt: skip
+        print(
+            f"| {r['mode']} | {'LoRA' if r['lora'] else 'full'} | {r['precision']} | "
+            f"{r['examples']} | {r['tokens']} | {r['seconds']} | {r['examples_per_s']} | "
+            f"{r['tokens_per_s']} |"
+        )
     if len(results) == 2:
         speedup = results[1]["tokens_per_s"] / results[0]["tokens_per_s"]
         print(f"the second is {speedup:.2f}x the first in tokens/s")

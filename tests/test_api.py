@@ -51,9 +51,9 @@ def test_query_runs_the_answer_or_a_persons_sql(client: TestClient) -> None:
     asked = client.post("/v1/query", json={"question": "How many artists?", "database": "shop"})
     assert asked.status_code == 200 and asked.json()["rows"] == [[5]]
     written = client.post(
-        "/v1/query", json={"sql": "SELECT name FROM artist ORDER BY name", "database": "shop",
-                           "max_rows": 2},
-    )  # fmt: skip
+        "/v1/query",
+        json={"sql": "SELECT name FROM artist ORDER BY name", "database": "shop", "max_rows": 2},
+    )
     body = written.json()
     assert body["columns"] == ["name"] and len(body["rows"]) == 2 and body["truncated"]
     assert body["model"] == "(written by a person)"
@@ -139,11 +139,13 @@ def test_concurrent_requests_are_queued_and_each_gets_its_own_answer(sample_db: 
     ("args", "expected"),
     [
         (["sample"], {"sample": "sample"}),
-        (["shop=/data/shop.sqlite", "pg=postgresql://u@h/db"],
-         {"shop": "/data/shop.sqlite", "pg": "postgresql://u@h/db"}),
+        (
+            ["shop=/data/shop.sqlite", "pg=postgresql://u@h/db"],
+            {"shop": "/data/shop.sqlite", "pg": "postgresql://u@h/db"},
+        ),
         (["/data/music.sqlite"], {"music": "/data/music.sqlite"}),
     ],
-)  # fmt: skip
+)
 def test_database_arguments(args: list[str], expected: dict) -> None:
     assert parse_database_args(args) == expected
 
@@ -160,16 +162,24 @@ def test_a_missing_database_fails_at_start_not_at_the_first_question(tmp_path: P
 
 
 def test_candidates_are_chosen_and_reported(sample_db: Path) -> None:
-    script = {"count": ["SELECT zzzz FROM artist", "SELECT ghost FROM artist",
-                        "SELECT count(*) FROM artist"]}  # fmt: skip
+    script = {
+        "count": [
+            "SELECT zzzz FROM artist",
+            "SELECT ghost FROM artist",
+            "SELECT count(*) FROM artist",
+        ]
+    }
     service = Service(ScriptedBackend(script), {"shop": str(sample_db)})
     client = TestClient(create_app(service))
     body = {"question": "count them", "database": "shop"}
     chosen = client.post("/v1/query", json={**body, "candidates": 3}).json()
     assert chosen["rows"] == [[5]] and chosen["choice"] == {
-        "method": "candidates", "chosen": 3, "tried": 3, "ran": 1,
+        "method": "candidates",
+        "chosen": 3,
+        "tried": 3,
+        "ran": 1,
         "summary": "tried 3, 1 ran, chose #3",
-    }  # fmt: skip
+    }
     greedy = client.post("/v1/query", json={**body, "candidates": 1})
     assert greedy.status_code == 400 and "no such column: zzzz" in greedy.json()["detail"]
     given = client.post("/v1/query", json={"sql": "SELECT 1", "database": "shop"}).json()

@@ -85,9 +85,16 @@ def test_grouped_query_heads_share_their_key_gradients() -> None:
     out.sum().backward()
     exact = [x.detach().double().requires_grad_() for x in (q, k, v)]
     ref = torch.stack(
-        [_masked_reference(exact[0][0, h : h + 1], exact[1][0, h // 2 : h // 2 + 1],
-                           exact[2][0, h // 2 : h // 2 + 1], segment_ids)[0] for h in range(4)]
-    )  # fmt: skip
+        [
+            _masked_reference(
+                exact[0][0, h : h + 1],
+                exact[1][0, h // 2 : h // 2 + 1],
+                exact[2][0, h // 2 : h // 2 + 1],
+                segment_ids,
+            )[0]
+            for h in range(4)
+        ]
+    )
     ref.sum().backward()
     assert out.shape == (1, length, 4, DIM)  # (batch, length, heads, dim), like sdpa's
     assert torch.allclose(out[0].transpose(0, 1).double(), ref, atol=1e-5)

@@ -126,8 +126,9 @@ def test_api_on_a_locked_and_a_wide_database(locked_db, wide_db) -> None:
     client = TestClient(create_app(service))
     wide = client.post("/v1/sql", json={"question": "How many artists?", "database": "wide"})
     assert wide.status_code == 200 and any("left out" in n for n in wide.json()["notes"])
-    reply = client.post("/v1/query", json={"sql": "SELECT count(*) FROM purchase",
-                                           "database": "locked"})  # fmt: skip
+    reply = client.post(
+        "/v1/query", json={"sql": "SELECT count(*) FROM purchase", "database": "locked"}
+    )
     # The writer holds an exclusive lock: a reader can neither read the schema nor the rows.
     assert reply.status_code == 400
     assert "locked by another program" in reply.json()["detail"]
@@ -140,8 +141,9 @@ def test_api_binary_body_and_wrong_types() -> None:
     from smolsql.serve.service import Service
 
     client = TestClient(create_app(Service(ScriptedBackend())))
-    binary = client.post("/v1/sql", content=bytes(range(256)),
-                         headers={"Content-Type": "application/json"})  # fmt: skip
+    binary = client.post(
+        "/v1/sql", content=bytes(range(256)), headers={"Content-Type": "application/json"}
+    )
     assert binary.status_code == 422
     wrong = client.post("/v1/sql", json={"question": ["a"], "database": "sample"})
     assert wrong.status_code == 422 and "question" in wrong.json()["detail"]

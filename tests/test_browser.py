@@ -40,8 +40,10 @@ def app_url():
     smolsql = str(Path(sys.executable).with_name("smolsql"))
     proc = subprocess.Popen(
         [smolsql, "app", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120

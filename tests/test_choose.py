@@ -105,10 +105,17 @@ def test_samples_are_kept_near_the_greedy_answers_length(sample_db: Path) -> Non
 def test_a_failed_candidate_is_repaired_with_the_schemas_names(sample_db: Path) -> None:
     answer, _ = choose_for([UNKNOWN, "SELECT nme FROM artists"], sample_db)
     tried = answer.prediction.candidates
-    assert [(c.status, c.repair_of) for c in tried] == [("failed", None), ("failed", None),
-                                                         ("rows", 1)]  # fmt: skip
-    assert answer.prediction.chosen == 2 and answer.sql.split() == ["SELECT", "name", "FROM",
-                                                                    "artist"]  # fmt: skip
+    assert [(c.status, c.repair_of) for c in tried] == [
+        ("failed", None),
+        ("failed", None),
+        ("rows", 1),
+    ]
+    assert answer.prediction.chosen == 2 and answer.sql.split() == [
+        "SELECT",
+        "name",
+        "FROM",
+        "artist",
+    ]
     assert (
         describe(answer.prediction) == "tried 2 + 1 repaired, 1 ran, chose #3 (#2 with "
         "the schema's names)"
@@ -166,8 +173,9 @@ def test_the_adversarial_corpus_as_candidates_changes_nothing(sample_db: Path) -
     written = 0
     for start in range(0, len(statements), 31):
         chunk = statements[start : start + 31]
-        answer, _ = choose_for([UNKNOWN, *chunk], sample_db, timeout_s=1.0, budget_s=120,
-                               max_rows=100)  # fmt: skip
+        answer, _ = choose_for(
+            [UNKNOWN, *chunk], sample_db, timeout_s=1.0, budget_s=120, max_rows=100
+        )
         seen.extend(answer.prediction.candidates[1:])  # repairs too: the same door
         written += sum(c.repair_of is None for c in answer.prediction.candidates[1:])
     assert written == len(statements)

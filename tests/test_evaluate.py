@@ -89,14 +89,19 @@ def test_a_database_file_is_used_read_only(sample_db: Path) -> None:
 @pytest.mark.parametrize(
     ("gold", "pred", "verdict"),
     [
-        ("DELETE FROM artist WHERE artist_id = 1", "DELETE FROM artist WHERE name = "
-         "(SELECT name FROM artist WHERE artist_id = 1)", "correct"),
-        ("DELETE FROM artist WHERE artist_id = 1", "DELETE FROM artist WHERE artist_id = 2",
-         "wrong"),
-        ("UPDATE artist SET country = 'PT'", "UPDATE artist SET country = 'PT' WHERE 1",
-         "correct"),
+        (
+            "DELETE FROM artist WHERE artist_id = 1",
+            "DELETE FROM artist WHERE name = (SELECT name FROM artist WHERE artist_id = 1)",
+            "correct",
+        ),
+        (
+            "DELETE FROM artist WHERE artist_id = 1",
+            "DELETE FROM artist WHERE artist_id = 2",
+            "wrong",
+        ),
+        ("UPDATE artist SET country = 'PT'", "UPDATE artist SET country = 'PT' WHERE 1", "correct"),
     ],
-)  # fmt: skip
+)
 def test_writes_only_on_a_throwaway_copy_when_allowed(sample_db, gold, pred, verdict) -> None:
     import hashlib
 
@@ -138,11 +143,16 @@ def test_predict_then_eval_through_the_cli(tmp_path: Path, sample_db: Path, caps
         data,
         [
             Example("How many artists?", "", "SELECT count(*) FROM artist", str(sample_db), id="a"),
-            Example("Who is in Lisbon?", "", "SELECT name FROM customer WHERE city = 'Lisbon'",
-                    str(sample_db), id="b"),
+            Example(
+                "Who is in Lisbon?",
+                "",
+                "SELECT name FROM customer WHERE city = 'Lisbon'",
+                str(sample_db),
+                id="b",
+            ),
             Example("any ghost?", "", "SELECT 1", str(sample_db), id="c"),
         ],
-    )  # fmt: skip
+    )
     run = tmp_path / "run"
     argv = ["predict", "--data", str(data), "--out", str(run), "--backend", "fakes:scripted"]
     assert main([*argv, "--limit", "2"]) == 0
@@ -163,12 +173,16 @@ def test_report_and_compare(tmp_path: Path, capsys) -> None:
     runs = []
     # (database, question id): base is right on y only, tuned on both of x's questions only.
     asked = [("x", "1"), ("x", "2"), ("y", "3")]
-    for name, preds in (("base", ["SELECT 2", "SELECT 2", "SELECT 1"]),
-                        ("tuned", ["SELECT 1", "SELECT 1", "SELECT 2"])):  # fmt: skip
+    for name, preds in (
+        ("base", ["SELECT 2", "SELECT 2", "SELECT 1"]),
+        ("tuned", ["SELECT 1", "SELECT 1", "SELECT 2"]),
+    ):
         run = tmp_path / name
         run.mkdir()
-        scores = [score(_prediction("SELECT 1", pred, id=qid, meta={"db_id": db}))
-                  for (db, qid), pred in zip(asked, preds, strict=True)]  # fmt: skip
+        scores = [
+            score(_prediction("SELECT 1", pred, id=qid, meta={"db_id": db}))
+            for (db, qid), pred in zip(asked, preds, strict=True)
+        ]
         write_jsonl(run / "scores.jsonl", scores)
         report = write_report(run, scores, summarize(scores)).read_text()
         assert "| execution_accuracy |" in report

@@ -55,8 +55,9 @@ def via_library(db_path: Path, sql: str) -> str:
 
 
 def via_cli(db_path: Path, sql: str, capsys) -> str:
-    code = main(["run", sql, "--db", str(db_path), "--max-rows", str(MAX_ROWS),
-                 "--timeout", str(TIMEOUT_S)])  # fmt: skip
+    code = main(
+        ["run", sql, "--db", str(db_path), "--max-rows", str(MAX_ROWS), "--timeout", str(TIMEOUT_S)]
+    )
     out, err = capsys.readouterr()
     if code:
         assert err.startswith("smolsql: error: ") and "Traceback" not in err
@@ -95,8 +96,11 @@ def test_nothing_changes_through_library_cli_and_api(sample_db: Path, capsys) ->
             missing_ok=True
         )
     before = checksum(sample_db)
-    client = TestClient(create_app(Service(ScriptedBackend(), {"shop": str(sample_db)},
-                                           Limits(timeout_s=TIMEOUT_S))))  # fmt: skip
+    client = TestClient(
+        create_app(
+            Service(ScriptedBackend(), {"shop": str(sample_db)}, Limits(timeout_s=TIMEOUT_S))
+        )
+    )
     for case in CORPUS:
         results = {
             "library": via_library(sample_db, case["sql"]),
@@ -113,11 +117,17 @@ def test_nothing_changes_through_library_cli_and_api(sample_db: Path, capsys) ->
 
 def test_the_cli_in_its_own_process(sample_db: Path) -> None:
     smolsql = str(Path(sys.executable).with_name("smolsql"))
-    ok = subprocess.run([smolsql, "run", "SELECT count(*) AS n FROM artist", "--db",
-                         str(sample_db)], capture_output=True, text=True)  # fmt: skip
+    ok = subprocess.run(
+        [smolsql, "run", "SELECT count(*) AS n FROM artist", "--db", str(sample_db)],
+        capture_output=True,
+        text=True,
+    )
     assert ok.returncode == 0 and ok.stdout.split()[:3] == ["n", "-", "5"]
-    bad = subprocess.run([smolsql, "run", "DROP TABLE artist", "--db", str(sample_db)],
-                         capture_output=True, text=True)  # fmt: skip
+    bad = subprocess.run(
+        [smolsql, "run", "DROP TABLE artist", "--db", str(sample_db)],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2 and bad.stderr.startswith("smolsql: error: refused by rule")
 
 

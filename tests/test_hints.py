@@ -39,8 +39,11 @@ def test_phrases_skip_stopwords_and_keep_quotes() -> None:
 
 def test_hints_follow_the_question_and_leave_the_prefix_alone() -> None:
     plain = build_prompt("Who lives in Lisbon?", "CREATE TABLE customer (city TEXT);")
-    hinted = build_prompt("Who lives in Lisbon?", "CREATE TABLE customer (city TEXT);",
-                          hints=("customer.city = 'Lisbon'",))  # fmt: skip
+    hinted = build_prompt(
+        "Who lives in Lisbon?",
+        "CREATE TABLE customer (city TEXT);",
+        hints=("customer.city = 'Lisbon'",),
+    )
     assert shared_prefix(plain) == shared_prefix(hinted)
     assert "Lisbon?\nValues: customer.city = 'Lisbon'<|im_end|>" in hinted
 
@@ -49,7 +52,13 @@ def test_ask_puts_hints_in_the_prompt_when_asked(sample_db: Path) -> None:
     backend = ScriptedBackend()
     with open_database(sample_db) as db:
         for hints in (False, True):
-            ask(backend, "Who is in Lisbon?", db.schema(), db, choice=ChoiceSettings(1),
-                value_hints=hints)  # fmt: skip
+            ask(
+                backend,
+                "Who is in Lisbon?",
+                db.schema(),
+                db,
+                choice=ChoiceSettings(1),
+                value_hints=hints,
+            )
     assert "Values:" not in backend.prompts[0]
     assert "Values: customer.city = 'Lisbon'" in backend.prompts[1]

@@ -104,17 +104,39 @@ def test_parse_verdict(content: str, ok: bool) -> None:
 @pytest.mark.parametrize(
     ("variables", "flags", "expected"),
     [
-        ({"SMOLSQL_JUDGE_BASE_URL": "http://j/v1", "SMOLSQL_JUDGE_MODEL": "m",
-          "SMOLSQL_JUDGE_API_KEY": "k", "OPENAI_API_KEY": "o"}, {}, ("http://j/v1", "m", "k", "")),
-        ({"OPENAI_BASE_URL": "http://o/v1", "OPENAI_API_KEY": "o"}, {"model": "gpt"},
-         ("http://o/v1", "gpt", "o", "")),
-        ({"AZURE_OPENAI_ENDPOINT": "https://a", "AZURE_OPENAI_API_KEY": "az",
-          "AZURE_OPENAI_DEPLOYMENT": "d", "AZURE_OPENAI_API_VERSION": "v1",
-          "OPENAI_API_KEY": "o"}, {}, ("https://a", "d", "az", "v1")),
-        ({"SMOLSQL_JUDGE_BASE_URL": "http://j/v1"}, {"base_url": "http://flag/v1", "model": "f"},
-         ("http://flag/v1", "f", "", "")),
+        (
+            {
+                "SMOLSQL_JUDGE_BASE_URL": "http://j/v1",
+                "SMOLSQL_JUDGE_MODEL": "m",
+                "SMOLSQL_JUDGE_API_KEY": "k",
+                "OPENAI_API_KEY": "o",
+            },
+            {},
+            ("http://j/v1", "m", "k", ""),
+        ),
+        (
+            {"OPENAI_BASE_URL": "http://o/v1", "OPENAI_API_KEY": "o"},
+            {"model": "gpt"},
+            ("http://o/v1", "gpt", "o", ""),
+        ),
+        (
+            {
+                "AZURE_OPENAI_ENDPOINT": "https://a",
+                "AZURE_OPENAI_API_KEY": "az",
+                "AZURE_OPENAI_DEPLOYMENT": "d",
+                "AZURE_OPENAI_API_VERSION": "v1",
+                "OPENAI_API_KEY": "o",
+            },
+            {},
+            ("https://a", "d", "az", "v1"),
+        ),
+        (
+            {"SMOLSQL_JUDGE_BASE_URL": "http://j/v1"},
+            {"base_url": "http://flag/v1", "model": "f"},
+            ("http://flag/v1", "f", "", ""),
+        ),
     ],
-)  # fmt: skip
+)
 def test_the_endpoint_comes_from_flags_then_variables(monkeypatch, variables, flags, expected):
     from smolsql.settings import VARIABLES
 

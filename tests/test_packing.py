@@ -71,8 +71,9 @@ def test_packed_gradients_equal_unpacked_gradients(tiny) -> None:
     model, tokenizer = tiny
     packed, _ = pack_by_prefix(EXAMPLES, tokenizer, max_length=2048, seed=1)
     model.zero_grad()
-    completion_loss(model, collate([p.__dict__ for p in packed], tokenizer.pad_token_id),
-                    reduction="sum").backward()  # fmt: skip
+    completion_loss(
+        model, collate([p.__dict__ for p in packed], tokenizer.pad_token_id), reduction="sum"
+    ).backward()
     packed_grads = {n: p.grad.clone() for n, p in model.named_parameters()}
     model.zero_grad()
     for e in EXAMPLES:

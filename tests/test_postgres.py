@@ -18,9 +18,10 @@ from smolsql.sql.run import run_sql
 
 URL = os.environ.get("SMOLSQL_TEST_POSTGRES_URL")
 pytestmark = pytest.mark.skipif(
-    not URL, reason="no PostgreSQL server: run scripts/start-postgres.sh, set its URL in "
-    "SMOLSQL_TEST_POSTGRES_URL"
-)  # fmt: skip
+    not URL,
+    reason="no PostgreSQL server: run scripts/start-postgres.sh, set its URL in "
+    "SMOLSQL_TEST_POSTGRES_URL",
+)
 
 
 @pytest.fixture
@@ -61,10 +62,15 @@ def test_schema_and_a_read_only_query(table: str) -> None:
 
 @pytest.mark.parametrize(
     "sql",
-    ["DELETE FROM {t}", "UPDATE {t} SET age = 0", "DROP TABLE {t}", "CREATE TABLE {t}_x (a INT)",
-     "INSERT INTO {t} VALUES (9, 'Eve', 1)",
-     "WITH d AS (DELETE FROM {t} RETURNING *) SELECT * FROM d"],
-)  # fmt: skip
+    [
+        "DELETE FROM {t}",
+        "UPDATE {t} SET age = 0",
+        "DROP TABLE {t}",
+        "CREATE TABLE {t}_x (a INT)",
+        "INSERT INTO {t} VALUES (9, 'Eve', 1)",
+        "WITH d AS (DELETE FROM {t} RETURNING *) SELECT * FROM d",
+    ],
+)
 def test_the_connection_refuses_writes_even_past_the_guard(table: str, sql: str) -> None:
     before = snapshot(table)
     with open_database(URL or "") as db, pytest.raises(SmolsqlError, match="read-only"):

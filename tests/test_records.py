@@ -18,8 +18,13 @@ from smolsql.records import (
 
 
 def test_examples_and_predictions_round_trip(tmp_path: Path) -> None:
-    ex = Example("How many?", "CREATE TABLE t (a INT);", "SELECT count(*) FROM t", "x.db",
-                 meta={"db_id": "x", "tags": ["a"]})  # fmt: skip
+    ex = Example(
+        "How many?",
+        "CREATE TABLE t (a INT);",
+        "SELECT count(*) FROM t",
+        "x.db",
+        meta={"db_id": "x", "tags": ["a"]},
+    )
     pred = Prediction(ex, "SELECT 1", raw="SELECT 1<|im_end|>", model="m", latency_ms=3.5)
     write_jsonl(tmp_path / "e.jsonl", [ex, ex])
     append_jsonl(tmp_path / "p.jsonl", [pred])
@@ -36,8 +41,10 @@ def test_examples_and_predictions_round_trip(tmp_path: Path) -> None:
 
 def test_candidates_round_trip(tmp_path: Path) -> None:
     ex = Example("How many?", "CREATE TABLE t (a INT);", "SELECT count(*) FROM t", "x.db")
-    tried = (Candidate("SELECT b FROM t", "SELECT b FROM t", "failed", "no such column: b"),
-             Candidate("SELECT count(*) FROM t", "x", "rows", rows=1, votes=2))  # fmt: skip
+    tried = (
+        Candidate("SELECT b FROM t", "SELECT b FROM t", "failed", "no such column: b"),
+        Candidate("SELECT count(*) FROM t", "x", "rows", rows=1, votes=2),
+    )
     pred = Prediction(ex, "SELECT count(*) FROM t", candidates=tried, chosen=1)
     score = Score(pred, True, False, "correct", candidate_execution=("pred_error", "correct"))
     write_jsonl(tmp_path / "s.jsonl", [score])

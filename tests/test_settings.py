@@ -32,8 +32,11 @@ def test_every_variable_named_anywhere_is_listed() -> None:
 
 def test_only_settings_reads_the_environment() -> None:
     reads = re.compile(r"os\.environ(\.get\(|\[)|os\.getenv\(")
-    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "src").rglob("*.py")
-                 if reads.search(p.read_text()) and p.name != "settings.py"]  # fmt: skip
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "src").rglob("*.py")
+        if reads.search(p.read_text()) and p.name != "settings.py"
+    ]
     assert offenders == []
 
 

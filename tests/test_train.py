@@ -39,10 +39,21 @@ def spider_dir(tmp_path: Path) -> Path:
 
 
 def _config(tiny_model_dir: Path, spider_dir: Path, out: Path, **kw: object) -> TrainConfig:
-    values = {"model": str(tiny_model_dir), "data": str(spider_dir / "train.json"),
-              "output_dir": str(out), "max_steps": 3, "logging_steps": 1, "eval_steps": 2,
-              "save_steps": 2, "learning_rate": 1e-2, "eval_fraction": 0.25, "max_length": 256,
-              "gradient_accumulation_steps": 1, "lora_dropout": 0.0, **kw}  # fmt: skip
+    values = {
+        "model": str(tiny_model_dir),
+        "data": str(spider_dir / "train.json"),
+        "output_dir": str(out),
+        "max_steps": 3,
+        "logging_steps": 1,
+        "eval_steps": 2,
+        "save_steps": 2,
+        "learning_rate": 1e-2,
+        "eval_fraction": 0.25,
+        "max_length": 256,
+        "gradient_accumulation_steps": 1,
+        "lora_dropout": 0.0,
+        **kw,
+    }
     return TrainConfig.build(values)
 
 
@@ -110,10 +121,18 @@ def test_train_writes_adapter_and_resume_continues(
 def test_seed_preset_is_the_original_setup() -> None:
     config = resolve(str(CONFIGS / "seed.yaml"), {})
     assert (config.model, config.data, config.schema_in_prompt) == (
-        "HuggingFaceTB/SmolLM2-135M", "gretel:train", False)  # fmt: skip
-    assert (config.max_steps, config.per_device_train_batch_size,
-            config.gradient_accumulation_steps, config.learning_rate,
-            config.save_steps, config.eval_steps) == (3000, 2, 8, 2e-5, 500, 500)  # fmt: skip
+        "HuggingFaceTB/SmolLM2-135M",
+        "gretel:train",
+        False,
+    )
+    assert (
+        config.max_steps,
+        config.per_device_train_batch_size,
+        config.gradient_accumulation_steps,
+        config.learning_rate,
+        config.save_steps,
+        config.eval_steps,
+    ) == (3000, 2, 8, 2e-5, 500, 500)
     assert resolve(str(CONFIGS / "seed.yaml"), {"max_steps": 10}).max_steps == 10
 
 
@@ -129,8 +148,14 @@ def test_every_preset_loads_and_bad_settings_are_named(tmp_path: Path) -> None:
 
 
 def test_execution_accuracy_is_logged_after_each_epoch(tiny_model_dir, spider_dir, tmp_path):
-    config = _config(tiny_model_dir, spider_dir, tmp_path / "run", max_steps=-1,
-                     num_train_epochs=2, execution_eval=str(spider_dir / "train.json"))  # fmt: skip
+    config = _config(
+        tiny_model_dir,
+        spider_dir,
+        tmp_path / "run",
+        max_steps=-1,
+        num_train_epochs=2,
+        execution_eval=str(spider_dir / "train.json"),
+    )
     train(config)
     rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").open()]
     measured = [r for r in rows if "eval_execution_accuracy" in r]
@@ -168,8 +193,11 @@ def _train_steps(config: TrainConfig) -> tuple[float, dict, set]:
     trainer = build_trainer(config, model, tokenizer, *split_examples(config))
     before = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
     seen: set = set()
-    hooks = [m.register_forward_hook(lambda _m, _i, out: seen.add(out.dtype))
-             for m in model.modules() if isinstance(m, torch.nn.Linear)]  # fmt: skip
+    hooks = [
+        m.register_forward_hook(lambda _m, _i, out: seen.add(out.dtype))
+        for m in model.modules()
+        if isinstance(m, torch.nn.Linear)
+    ]
     result = trainer.train()
     for hook in hooks:
         hook.remove()
@@ -238,8 +266,14 @@ def test_resume_without_a_checkpoint_warm_starts_and_says_so(
     from smolsql.train.sft import resume_point
 
     adapter = train(_config(tiny_model_dir, spider_dir, tmp_path / "first", max_steps=2))
-    full = _config(tiny_model_dir, spider_dir, tmp_path / "second", lora=False,
-                   resume_from_checkpoint="last", warm_start=str(adapter))  # fmt: skip
+    full = _config(
+        tiny_model_dir,
+        spider_dir,
+        tmp_path / "second",
+        lora=False,
+        resume_from_checkpoint="last",
+        warm_start=str(adapter),
+    )
     assert resume_point(full) == (None, str(adapter))
     assert "no checkpoint in" in capsys.readouterr().out
     model, _ = load_for_training(full, str(adapter))
@@ -252,5 +286,6 @@ def test_resume_without_a_checkpoint_warm_starts_and_says_so(
     peft_model, _ = load_for_training(lora, str(adapter))
     trainable = {n for n, p in peft_model.named_parameters() if p.requires_grad}
     assert trainable and all("lora_" in n for n in trainable)  # the adapter trains on
-    assert resume_point(_config(tiny_model_dir, spider_dir, tmp_path / "first",
-                                resume_from_checkpoint="last"))[0]  # fmt: skip
+    assert resume_point(
+        _config(tiny_model_dir, spider_dir, tmp_path / "first", resume_from_checkpoint="last")
+    )[0]

@@ -104,9 +104,13 @@ def choose(
     chosen = candidates[index]
     elapsed_ms = (time.perf_counter() - start) * 1000
     prediction = replace(
-        greedy, sql=chosen.sql, raw=chosen.raw, candidates=tuple(candidates), chosen=index,
+        greedy,
+        sql=chosen.sql,
+        raw=chosen.raw,
+        candidates=tuple(candidates),
+        chosen=index,
         latency_ms=greedy.latency_ms + elapsed_ms,
-    )  # fmt: skip
+    )
     return prediction, checked[index][1]
 
 

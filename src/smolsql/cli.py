@@ -35,9 +35,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
         schema = db.schema(args.samples) if db else read_schema_file(args.schema, args.read_dialect)
         backend = load_backend(args.model, args.backend, settings)
         answer = ask(
-            backend, args.question, schema, db, args.run, _limits(args),
-            args.max_schema_tokens, choice, args.value_hints,
-        )  # fmt: skip
+            backend,
+            args.question,
+            schema,
+            db,
+            args.run,
+            _limits(args),
+            args.max_schema_tokens,
+            choice,
+            args.value_hints,
+        )
     finally:
         if db is not None:
             db.close()
@@ -62,9 +69,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def _generation(args: argparse.Namespace) -> GenerationSettings:
     """The generation settings the flags of `add_generation_arguments` give."""
     return GenerationSettings(
-        max_new_tokens=args.max_new_tokens, batch_size=getattr(args, "batch_size", 8),
-        temperature=args.temperature, top_p=args.top_p, seed=args.seed,
-    )  # fmt: skip
+        max_new_tokens=args.max_new_tokens,
+        batch_size=getattr(args, "batch_size", 8),
+        temperature=args.temperature,
+        top_p=args.top_p,
+        seed=args.seed,
+    )
 
 
 def _limits(args: argparse.Namespace) -> Limits:
@@ -107,14 +117,22 @@ def cmd_app(args: argparse.Namespace) -> int:
     import smolsql.serve
 
     script = Path(smolsql.serve.__file__).with_name("app.py")  # importing it would run it
-    env = {**os.environ, "SMOLSQL_APP_BACKEND": args.backend,
-           "SMOLSQL_APP_CANDIDATES": str(ChoiceSettings(args.candidates).candidates)}  # fmt: skip
+    env = {
+        **os.environ,
+        "SMOLSQL_APP_BACKEND": args.backend,
+        "SMOLSQL_APP_CANDIDATES": str(ChoiceSettings(args.candidates).candidates),
+    }
     if args.model:
         env["SMOLSQL_APP_MODEL"] = args.model
-    command = [sys.executable, "-m", "streamlit", "run", str(script),
-               "--server.address", args.host, "--server.port", str(args.port),
-               "--server.headless", "true", "--browser.gatherUsageStats", "false",
-               "--client.toolbarMode", "minimal"]  # fmt: skip
+    flags = {
+        "server.address": args.host,
+        "server.port": args.port,
+        "server.headless": "true",
+        "browser.gatherUsageStats": "false",
+        "client.toolbarMode": "minimal",
+    }
+    command = [sys.executable, "-m", "streamlit", "run", str(script)]
+    command += [f"--{name}={value}" for name, value in flags.items()]
     # Become the Streamlit server (no child process left behind when this one is stopped).
     os.execve(sys.executable, command, env)
     return 0  # not reached
@@ -153,12 +171,15 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from smolsql.models import resolve_model
     from smolsql.train.extract import extract_lora
 
-    report = extract_lora(resolve_model(args.base), args.tuned, args.out, args.rank,
-                          norms=args.norms)  # fmt: skip
-    print(f"wrote a rank-{report.rank} adapter of {report.layers} layers to {args.out}: "
-          f"{report.kept_energy:.1%} of the change kept, worst layer error "
-          f"{report.worst_layer_error:.3f}; {len(report.whole)} norms carried whole, "
-          f"{len(report.not_kept)} other changed tensors left out (extraction.json)")  # fmt: skip
+    report = extract_lora(
+        resolve_model(args.base), args.tuned, args.out, args.rank, norms=args.norms
+    )
+    print(
+        f"wrote a rank-{report.rank} adapter of {report.layers} layers to {args.out}: "
+        f"{report.kept_energy:.1%} of the change kept, worst layer error "
+        f"{report.worst_layer_error:.3f}; {len(report.whole)} norms carried whole, "
+        f"{len(report.not_kept)} other changed tensors left out (extraction.json)"
+    )
     return 0
 
 
@@ -224,17 +245,28 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from smolsql.models import cache_dir
 
         config = JudgeConfig.from_env(
-            base_url=args.judge_url, model=args.judge_model,
-            concurrency=args.judge_concurrency, cache_dir=str(cache_dir() / "judge"),
-        )  # fmt: skip
+            base_url=args.judge_url,
+            model=args.judge_model,
+            concurrency=args.judge_concurrency,
+            cache_dir=str(cache_dir() / "judge"),
+        )
         verdicts = Judge(config).judge_all([s.prediction for s in scores])
         scores = [replace(s, judge=v) for s, v in zip(scores, verdicts, strict=True)]
     write_jsonl(run / "scores.jsonl", scores)
     summary = summarize(scores)
     report = write_report(run, scores, summary)
-    for key in ("n", "execution_accuracy", "greedy_execution_accuracy",
-                "oracle_execution_accuracy", "syntax_valid", "exact_match", "gold_failed",
-                "correct_empty_result", "judge_accuracy", "judge_failed"):  # fmt: skip
+    for key in (
+        "n",
+        "execution_accuracy",
+        "greedy_execution_accuracy",
+        "oracle_execution_accuracy",
+        "syntax_valid",
+        "exact_match",
+        "gold_failed",
+        "correct_empty_result",
+        "judge_accuracy",
+        "judge_failed",
+    ):
         if key in summary:
             print(f"{key}: {summary[key]}")
     print(f"wrote {run / 'metrics.json'}, {run / 'scores.jsonl'} and {report}")
@@ -280,11 +312,18 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
         default=ChoiceSettings().budget_s,
         help="seconds for checking and running one question's candidates",
     )
-    p.add_argument("--max-new-tokens", type=int, default=defaults.max_new_tokens,
-                   help="longest SQL generated, in tokens")  # fmt: skip
-    p.add_argument("--value-hints", action="store_true",
-                   help="put database values the question names in the prompt (for a model "
-                   "trained with them: smolsql train --value-hints true)")  # fmt: skip
+    p.add_argument(
+        "--max-new-tokens",
+        type=int,
+        default=defaults.max_new_tokens,
+        help="longest SQL generated, in tokens",
+    )
+    p.add_argument(
+        "--value-hints",
+        action="store_true",
+        help="put database values the question names in the prompt (for a model "
+        "trained with them: smolsql train --value-hints true)",
+    )
 
 
 DB_HELP = f"SQLite/DuckDB file, SQLAlchemy URL, or '{SAMPLE_NAME}'"
@@ -353,13 +392,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", help="a run folder (or its predictions.jsonl)")
     p.add_argument("--timeout", type=float, default=10.0, help="time limit per query, s")
     p.add_argument(
-        "--allow-writes", action="store_true",
+        "--allow-writes",
+        action="store_true",
         help="evaluate DML on throwaway copies of SQLite files (never on the files themselves)",
-    )  # fmt: skip
+    )
     p.add_argument(
-        "--strict-columns", action="store_true",
+        "--strict-columns",
+        action="store_true",
         help="columns in another order than the gold's count as wrong (default: a match)",
-    )  # fmt: skip
+    )
     p.add_argument("--judge", action="store_true", help="also ask an LLM judge")
     p.add_argument("--judge-url", help="OpenAI-compatible base URL (or SMOLSQL_JUDGE_BASE_URL)")
     p.add_argument("--judge-model", help="judge model or Azure deployment")
@@ -391,8 +432,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="write the model in use, adapter merged: a folder or GGUF")
     p.add_argument("out", help="a new folder (transformers format), or a file with --gguf")
     add_model_arguments(p, backend=False)
-    p.add_argument("--gguf", metavar="TYPE", choices=GGUF_TYPES,
-                   help=f"write one GGUF file: {', '.join(GGUF_TYPES)}")  # fmt: skip
+    p.add_argument(
+        "--gguf",
+        metavar="TYPE",
+        choices=GGUF_TYPES,
+        help=f"write one GGUF file: {', '.join(GGUF_TYPES)}",
+    )
     p.set_defaults(func=cmd_export)
 
     from smolsql.train.config import add_arguments
@@ -406,10 +451,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("tuned", help="the fully fine-tuned model folder")
     p.add_argument("--out", required=True, help="a new folder for the adapter")
     p.add_argument("--rank", type=int, default=64, help="LoRA rank (64 in bf16: ~39 MB here)")
-    p.add_argument("--base", help="the model it was tuned from (default: the offline base)",
-                   default="smollm2-135m-instruct-gguf")  # fmt: skip
-    p.add_argument("--no-norms", dest="norms", action="store_false",
-                   help="leave the changed norms out instead of carrying them whole")  # fmt: skip
+    p.add_argument(
+        "--base",
+        help="the model it was tuned from (default: the offline base)",
+        default="smollm2-135m-instruct-gguf",
+    )
+    p.add_argument(
+        "--no-norms",
+        dest="norms",
+        action="store_false",
+        help="leave the changed norms out instead of carrying them whole",
+    )
     p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("compare", help="print runs' metrics side by side (base vs fine-tuned)")

@@ -78,10 +78,15 @@ def env(name: str) -> str | None:
 def markdown_table() -> str:
     """The variables as docs/configuration.md lists them (a test keeps the two equal)."""
     lines = []
-    for group, title in (("package", "Read by smolsql"), ("scripts", "Read by the scripts, "
-                         "the container files and the tests")):  # fmt: skip
+    for group, title in (
+        ("package", "Read by smolsql"),
+        ("scripts", "Read by the scripts, the container files and the tests"),
+    ):
         lines += [f"## {title}", "", "| variable | default | what it does |", "|---|---|---|"]
-        lines += [f"| `{v.name}` | {f'`{v.default}`' if v.default else ''} | {v.help} |"
-                  for v in VARIABLES if v.group == group]  # fmt: skip
+        lines += [
+            f"| `{v.name}` | {f'`{v.default}`' if v.default else ''} | {v.help} |"
+            for v in VARIABLES
+            if v.group == group
+        ]
         lines.append("")
     return "\n".join(lines)

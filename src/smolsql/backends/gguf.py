@@ -64,8 +64,19 @@ def _download_sdist() -> str:
     spec = f"llama-cpp-python=={_llama_cpp_version()}"
     print(f"smolsql: fetching {spec}'s source once, for its GGUF converter", file=sys.stderr)
     # Only this package as source: ":all:" would also build its build tools from source.
-    command = [sys.executable, "-m", "pip", "download", spec, "--no-deps", "--no-binary",
-               "llama-cpp-python", "--quiet", "-d", str(target)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        spec,
+        "--no-deps",
+        "--no-binary",
+        "llama-cpp-python",
+        "--quiet",
+        "-d",
+        str(target),
+    ]
     done = subprocess.run(command, capture_output=True, text=True)
     archives = sorted(target.glob("*.tar.gz"))
     if done.returncode or not archives:
@@ -146,8 +157,15 @@ def _convert(spec: ModelSpec, target: Path, outtype: str) -> None:
     with tempfile.TemporaryDirectory(prefix="smolsql-merged-") as merged:
         save_merged(spec, merged)
         partial = target.with_suffix(".part")
-        command = [sys.executable, str(script), merged, "--outfile", str(partial),
-                   "--outtype", outtype]  # fmt: skip
+        command = [
+            sys.executable,
+            str(script),
+            merged,
+            "--outfile",
+            str(partial),
+            "--outtype",
+            outtype,
+        ]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode or not partial.exists():
             partial.unlink(missing_ok=True)

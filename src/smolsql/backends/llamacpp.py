@@ -54,8 +54,9 @@ class LlamaCppBackend(Backend):
         self.settings = settings or GenerationSettings()
         threads = self.settings.threads or os.cpu_count() or 1
         # Weights and tokenizer; its own context is left minimal, decoding uses ours.
-        self.llm = Llama(model_path=str(model_path), n_ctx=32, n_batch=32,
-                         n_threads=threads, verbose=False)  # fmt: skip
+        self.llm = Llama(
+            model_path=str(model_path), n_ctx=32, n_batch=32, n_threads=threads, verbose=False
+        )
         params = llama_cpp.llama_context_default_params()
         params.n_ctx = N_CTX
         params.n_batch = params.n_ubatch = N_BATCH
@@ -141,8 +142,9 @@ class LlamaCppBackend(Backend):
         for start in range(kept, len(tokens), N_BATCH):
             chunk = tokens[start : start + N_BATCH]
             last = start + len(chunk) == len(tokens)
-            self._decode([(t, start + i, 0, last and i == len(chunk) - 1)
-                          for i, t in enumerate(chunk)])  # fmt: skip
+            self._decode(
+                [(t, start + i, 0, last and i == len(chunk) - 1) for i, t in enumerate(chunk)]
+            )
         self._past = list(tokens)
 
     def _decode(self, entries: list[tuple[int, int, int, bool]]) -> None:
@@ -234,8 +236,9 @@ class LlamaCppBackend(Backend):
         active = list(range(n))
         try:
             while True:
-                active = [s for s in active if current[s] not in self.stop_ids
-                          and len(outs[s]) < limit]  # fmt: skip
+                active = [
+                    s for s in active if current[s] not in self.stop_ids and len(outs[s]) < limit
+                ]
                 if not active:
                     break
                 entries = []

@@ -74,8 +74,12 @@ class OpenAIBackend(Backend):
         }
         if n:
             s = self.settings
-            body.update(n=n, temperature=s.temperature, top_p=s.top_p,
-                        seed=prompt_seed(s.seed, prompt) % 2**31)  # fmt: skip
+            body.update(
+                n=n,
+                temperature=s.temperature,
+                top_p=s.top_p,
+                seed=prompt_seed(s.seed, prompt) % 2**31,
+            )
         if self.mode == "chat":
             body["messages"] = prompt_messages(prompt)
         else:

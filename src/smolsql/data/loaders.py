@@ -90,9 +90,11 @@ GRETEL_META = ("id", "domain", "sql_complexity", "sql_task_type", "domain_descri
 
 
 def rows_to_examples(
-    rows: Iterable[dict[str, Any]], columns: Columns = Columns(), dialect: str = "sqlite",
+    rows: Iterable[dict[str, Any]],
+    columns: Columns = Columns(),
+    dialect: str = "sqlite",
     name: str = "data",
-) -> list[Example]:  # fmt: skip
+) -> list[Example]:
     """Table rows (gretel's or a user's) as Examples; the context DDL becomes the schema."""
     examples = []
     for i, row in enumerate(rows):

@@ -50,13 +50,17 @@ class JudgeConfig:
         """`base_url` and `model` if given, else SMOLSQL_JUDGE_*, then AZURE_OPENAI_*/OPENAI_*."""
         azure = env("AZURE_OPENAI_ENDPOINT")
         endpoint = Endpoint(
-            base_url=base_url or env("SMOLSQL_JUDGE_BASE_URL") or azure
-            or env("OPENAI_BASE_URL") or "",
+            base_url=base_url
+            or env("SMOLSQL_JUDGE_BASE_URL")
+            or azure
+            or env("OPENAI_BASE_URL")
+            or "",
             model=model or env("SMOLSQL_JUDGE_MODEL") or env("AZURE_OPENAI_DEPLOYMENT") or "",
             api_key=env("SMOLSQL_JUDGE_API_KEY")
-            or (env("AZURE_OPENAI_API_KEY") if azure else env("OPENAI_API_KEY")) or "",
+            or (env("AZURE_OPENAI_API_KEY") if azure else env("OPENAI_API_KEY"))
+            or "",
             azure_api_version=env("AZURE_OPENAI_API_VERSION") or "",
-        )  # fmt: skip
+        )
         return cls(endpoint, **{k: v for k, v in settings.items() if v not in (None, "")})  # type: ignore[arg-type]
 
 
@@ -104,8 +108,11 @@ class Judge:
         return self.client.requests_sent
 
     def judge(self, prediction: Prediction) -> Verdict:
-        body: dict = {"model": self.config.endpoint.model, "temperature": 0,
-                      "messages": judge_messages(prediction)}  # fmt: skip
+        body: dict = {
+            "model": self.config.endpoint.model,
+            "temperature": 0,
+            "messages": judge_messages(prediction),
+        }
         if self.config.json_mode:
             body["response_format"] = {"type": "json_object"}
         cache = self._cache_path(body)

@@ -107,13 +107,14 @@ def _candidate_summary(scores: Sequence[Score]) -> dict[str, Any]:
 
     sampled = [s for s in tried if len(s.candidate_execution) > 1]
     return {
-        "greedy_execution_accuracy": _rate(sum(greedy(s) == "correct" for s in counted),
-                                           len(counted)),
+        "greedy_execution_accuracy": _rate(
+            sum(greedy(s) == "correct" for s in counted), len(counted)
+        ),
         "oracle_execution_accuracy": _rate(sum(oracle(s) for s in counted), len(counted)),
         "candidates_sampled": len(sampled),
         "chosen_not_greedy": sum(s.prediction.chosen != 0 for s in tried),
         "candidates_per_question_max": max(len(s.candidate_execution) for s in tried),
-    }  # fmt: skip
+    }
 
 
 def summarize(

@@ -144,19 +144,23 @@ def _by_database(summaries: Sequence[dict], names: Sequence[str]) -> list[str]:
     if not all("by_db_id" in s for s in summaries):
         return []
     dbs = sorted(set().union(*(s["by_db_id"] for s in summaries)))
-    accuracy = [{db: s["by_db_id"].get(db, {}).get("execution_accuracy") for db in dbs}
-                for s in summaries]  # fmt: skip
+    accuracy = [
+        {db: s["by_db_id"].get(db, {}).get("execution_accuracy") for db in dbs} for s in summaries
+    ]
     n = {db: next(s["by_db_id"][db]["n"] for s in summaries if db in s["by_db_id"]) for db in dbs}
-    rows = [[db, n[db], *(_pct(a[db]) if a[db] is not None else "" for a in accuracy)]
-            for db in dbs]  # fmt: skip
+    rows = [
+        [db, n[db], *(_pct(a[db]) if a[db] is not None else "" for a in accuracy)] for db in dbs
+    ]
     lines = ["", "Execution accuracy by database:", ""]
     lines += _table(["database", "n", *names], rows)
     for name, other in zip(names[1:], accuracy[1:], strict=True):
         shared = [db for db in dbs if other[db] is not None and accuracy[0][db] is not None]
         better = sum(other[db] > accuracy[0][db] for db in shared)
         worse = sum(other[db] < accuracy[0][db] for db in shared)
-        lines.append(f"{name} against {names[0]}: better on {better} of {len(shared)} "
-                     f"databases, worse on {worse}")  # fmt: skip
+        lines.append(
+            f"{name} against {names[0]}: better on {better} of {len(shared)} "
+            f"databases, worse on {worse}"
+        )
     return lines
 
 
@@ -166,9 +170,13 @@ def _sql_by_example(run: Path) -> dict[tuple, str]:
     if not path.exists():
         return {}
     return {
-        (s.prediction.example.db_path, s.prediction.example.question, s.prediction.example.id):
-        s.prediction.sql for s in read_jsonl(path, Score)
-    }  # fmt: skip
+        (
+            s.prediction.example.db_path,
+            s.prediction.example.question,
+            s.prediction.example.id,
+        ): s.prediction.sql
+        for s in read_jsonl(path, Score)
+    }
 
 
 def _agreement(first: dict[tuple, str], other: dict[tuple, str]) -> float | str:

@@ -166,8 +166,12 @@ def _choice(answer: Answer) -> Choice:
 def _result_fields(result: Result | None) -> dict:
     assert result is not None  # Service.query always runs the SQL
     rows = [[_jsonable(v) for v in row] for row in result.rows]
-    return {"columns": list(result.columns), "rows": rows, "truncated": result.truncated,
-            "query_ms": round(result.elapsed_ms, 1)}  # fmt: skip
+    return {
+        "columns": list(result.columns),
+        "rows": rows,
+        "truncated": result.truncated,
+        "query_ms": round(result.elapsed_ms, 1),
+    }
 
 
 def _jsonable(value: Any) -> Any:

@@ -57,9 +57,11 @@ def choose_database() -> Database | None:
         return open_database(upload_path(upload)) if upload else None
     if source == SOURCES[2]:
         uploads = st.sidebar.file_uploader(
-            "CSV or Parquet files, one table each", type=["csv", "tsv", "parquet"],
-            accept_multiple_files=True, key="table_files",
-        )  # fmt: skip
+            "CSV or Parquet files, one table each",
+            type=["csv", "tsv", "parquet"],
+            accept_multiple_files=True,
+            key="table_files",
+        )
         if not uploads:
             return None
         from smolsql.db.duckdb import from_files
@@ -106,10 +108,14 @@ def main() -> None:
     max_rows = st.sidebar.number_input("Row limit", 1, 10_000, min(DEFAULT_LIMITS.max_rows, 200))
     default = int(env("SMOLSQL_APP_CANDIDATES") or DEFAULT_CANDIDATES)
     candidates = st.sidebar.number_input(
-        "Candidates", 1, MAX_CANDIDATES, default, key="candidates",
+        "Candidates",
+        1,
+        MAX_CANDIDATES,
+        default,
+        key="candidates",
         help="When the first answer does not run and return rows, the model writes more, "
         "each is run read-only, and the best is shown. 1: the first answer only.",
-    )  # fmt: skip
+    )
     try:
         db = choose_database()
     except SmolsqlError as exc:
@@ -147,8 +153,13 @@ def page(db: Database, backend: Serialized, limits: Limits, choice: ChoiceSettin
         ms = (time.perf_counter() - start) * 1000
         state.sql = answer.sql
         state.result, state.run_error = answer.result, answer.run_error
-        state.last = {"question": question, "sql": answer.sql, "ms": ms, "notes": answer.notes,
-                      "how": describe(answer.prediction)}  # fmt: skip
+        state.last = {
+            "question": question,
+            "sql": answer.sql,
+            "ms": ms,
+            "notes": answer.notes,
+            "how": describe(answer.prediction),
+        }
         state.history.append(state.last)
     if "sql" not in state:
         return

@@ -111,8 +111,9 @@ class Service:
             parsed = parse_ddl(schema, dialect or "sqlite")
             return ask(self.backend, question, parsed, choice=choice)
         with self.open(database) as db:  # type: ignore[arg-type]
-            return ask(self.backend, question, db.schema(), db, choice=choice,
-                       value_hints=self.value_hints)  # fmt: skip
+            return ask(
+                self.backend, question, db.schema(), db, choice=choice, value_hints=self.value_hints
+            )
 
     def _choice(self, candidates: int | None) -> ChoiceSettings:
         return self.choice if candidates is None else replace(self.choice, candidates=candidates)
@@ -138,9 +139,16 @@ class Service:
         with self.open(database) as db:
             schema = db.schema()
             if question is not None:
-                answer = ask(self.backend, question, schema, db, run=True, limits=limits,
-                             choice=self._choice(candidates),
-                             value_hints=self.value_hints)  # fmt: skip
+                answer = ask(
+                    self.backend,
+                    question,
+                    schema,
+                    db,
+                    run=True,
+                    limits=limits,
+                    choice=self._choice(candidates),
+                    value_hints=self.value_hints,
+                )
                 answer.require_sql()
                 if answer.run_error:
                     raise SmolsqlError(answer.run_error)

@@ -29,8 +29,10 @@ def dialect_name(name: str) -> str:
     try:
         sqlglot.Dialect.get_or_raise(key)
     except ValueError:
-        raise InvalidSQL(f"unknown SQL dialect {name!r} (sqlglot names such as sqlite, "
-                         "postgres, mysql, duckdb, tsql)") from None  # fmt: skip
+        raise InvalidSQL(
+            f"unknown SQL dialect {name!r} (sqlglot names such as sqlite, "
+            "postgres, mysql, duckdb, tsql)"
+        ) from None
     return key
 
 

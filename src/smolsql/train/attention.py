@@ -194,7 +194,7 @@ class _SegmentRows(torch.autograd.Function):
             for x in _attend_backward(
                 grad[None], q[None], *prefix_kv, out[None], lse[None], scale, fused=True
             )
-        )  # fmt: skip
+        )
         dk, dv = torch.zeros_like(k), torch.zeros_like(v)
         dk[:, :p], dv[:, :p] = dk_p, dv_p
         for group in layout.groups:

@@ -59,8 +59,9 @@ class ExecutionCallback(TrainerCallback):
 
         was_training, side = model.training, self.tokenizer.padding_side
         model.eval()
-        backend = TransformersBackend(model, self.tokenizer, "training",
-                                      GenerationSettings(128, self.batch_size))  # fmt: skip
+        backend = TransformersBackend(
+            model, self.tokenizer, "training", GenerationSettings(128, self.batch_size)
+        )
         device = "cuda" if next(model.parameters()).is_cuda else "cpu"
         with torch.autocast(device, dtype=torch.bfloat16, enabled=bool(args.bf16)):
             predictions = predict(backend, self.examples)
@@ -68,9 +69,12 @@ class ExecutionCallback(TrainerCallback):
         model.train(was_training)
         self.tokenizer.padding_side = side  # generation pads on the left; training as it was
         accuracy = summary["execution_accuracy"]
-        record = {"step": state.global_step, "epoch": state.epoch,
-                  "eval_execution_accuracy": accuracy,
-                  "eval_syntax_valid": summary["syntax_valid"]}  # fmt: skip
+        record = {
+            "step": state.global_step,
+            "epoch": state.epoch,
+            "eval_execution_accuracy": accuracy,
+            "eval_syntax_valid": summary["syntax_valid"],
+        }
         with (self.run / "metrics.jsonl").open("a") as f:
             f.write(json.dumps(record) + "\n")
         print(f"smolsql train: epoch {state.epoch:.2f}: validation execution accuracy {accuracy}")

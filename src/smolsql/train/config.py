@@ -25,21 +25,24 @@ class TrainConfig:
     eval_data: str | None = _f(None, "separate eval set; else eval_fraction of the data")
     eval_fraction: float = _f(0.02, "share of the data held out for eval loss")
     execution_eval: str | None = _f(
-        None, "questions with databases (Spider file, Example JSONL): greedy execution "
+        None,
+        "questions with databases (Spider file, Example JSONL): greedy execution "
         "accuracy on them after each epoch, in metrics.jsonl",
-    )  # fmt: skip
+    )
     limit: int | None = _f(None, "use only the first N training examples")
     schema_in_prompt: bool = _f(True, "put the schema in the prompt (the seed setup did not)")
     value_hints: bool = _f(False, "put database values the question names in the prompt (Spider)")
     output_dir: str = _f("runs/train", "run folder: config, metrics, best/ and final/ models")
     checkpoint_dir: str | None = _f(
-        None, "where checkpoints go; default: the cache folder's runs/<output_dir's name>, "
+        None,
+        "where checkpoints go; default: the cache folder's runs/<output_dir's name>, "
         "outside the repo, so that a stopped run resumes from there",
-    )  # fmt: skip
+    )
     precision: str = _f(
-        "auto", "auto: bf16 autocast where the CPU (avx512_bf16, amx_bf16) or GPU has native "
+        "auto",
+        "auto: bf16 autocast where the CPU (avx512_bf16, amx_bf16) or GPU has native "
         "bf16, else fp32; fp32; bf16. Weights and optimizer state stay fp32 in every case",
-    )  # fmt: skip
+    )
     packing: str = _f("prefix", "prefix: share each schema across its questions; none")
     max_length: int = _f(2048, "longest training sequence, in tokens")
     lora: bool = _f(True, "train a LoRA adapter (False: full fine-tuning)")
@@ -61,16 +64,21 @@ class TrainConfig:
     save_total_limit: int = _f(2, "checkpoints kept")
     seed: int = _f(42, "random seed (data order, LoRA init)")
     resume_from_checkpoint: str | None = _f(
-        None, "a checkpoint folder, or 'last' (the newest in checkpoint_dir; when there is "
+        None,
+        "a checkpoint folder, or 'last' (the newest in checkpoint_dir; when there is "
         "none, a new run starts from warm_start's weights, saying so)",
-    )  # fmt: skip
+    )
     warm_start: str | None = _f(
-        None, "a model (adapter merged) whose weights a run starts from instead of the base's; "
+        None,
+        "a model (adapter merged) whose weights a run starts from instead of the base's; "
         "'default' is the shipped model. Used when 'last' finds no checkpoint",
-    )  # fmt: skip
+    )
     adapter_dtype: str = _f("bfloat16", "dtype the adapter is saved in (keeps it small)")
-    torch_compile: bool = _f(False, "compile the model with torch.compile (slower on a 2-core "
-                             "CPU: it recompiles for each new sequence length)")  # fmt: skip
+    torch_compile: bool = _f(
+        False,
+        "compile the model with torch.compile (slower on a 2-core "
+        "CPU: it recompiles for each new sequence length)",
+    )
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> dict[str, Any]:
@@ -108,11 +116,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         annotation = str(f.type)
         kind = next((k for k in (bool, int, float) if annotation.startswith(k.__name__)), str)
         if kind is bool:
-            parser.add_argument(flag, type=parse_bool, default=argparse.SUPPRESS,
-                                metavar="true|false", help=f.metadata["help"])  # fmt: skip
+            parser.add_argument(
+                flag,
+                type=parse_bool,
+                default=argparse.SUPPRESS,
+                metavar="true|false",
+                help=f.metadata["help"],
+            )
         else:
-            parser.add_argument(flag, type=kind, default=argparse.SUPPRESS,
-                                help=f.metadata["help"])  # fmt: skip
+            parser.add_argument(flag, type=kind, default=argparse.SUPPRESS, help=f.metadata["help"])
 
 
 def parse_bool(text: str) -> bool:

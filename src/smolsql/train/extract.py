@@ -77,8 +77,13 @@ def extract_lora(
             (whole if norms and is_norm else not_kept)[name] = round(change, 6)
     suffixes = sorted({name.rsplit(".", 1)[-1] for name in changed})
     carried = sorted(name.rsplit(".", 1)[0] for name in whole)
-    config = LoraConfig(r=rank, lora_alpha=rank, target_modules=suffixes, lora_dropout=0.0,
-                        modules_to_save=carried or None)  # fmt: skip
+    config = LoraConfig(
+        r=rank,
+        lora_alpha=rank,
+        target_modules=suffixes,
+        lora_dropout=0.0,
+        modules_to_save=carried or None,
+    )
     peft_model = get_peft_model(base_model, config)
     kept = total = 0.0
     worst = 0.0
@@ -106,7 +111,6 @@ def extract_lora(
             getattr(wrapper.modules_to_save["default"], param).copy_(tuned_state[name])
     peft_model.save_pretrained(out)
     finalize_adapter(out, base.base, dtype)
-    report = Extraction(rank, len(deltas), round(kept / total, 6), round(worst, 6), not_kept,
-                        whole)  # fmt: skip
+    report = Extraction(rank, len(deltas), round(kept / total, 6), round(worst, 6), not_kept, whole)
     (out / "extraction.json").write_text(json.dumps(asdict(report), indent=2) + "\n")
     return report

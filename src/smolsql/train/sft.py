@@ -129,8 +129,9 @@ def training_arguments(config: TrainConfig, has_eval: bool, **extra: Any) -> dic
     }
 
 
-def build_trainer(config: TrainConfig, model: Any, tokenizer: Any,
-                  train: list[Example], held_out: list[Example]) -> Any:  # fmt: skip
+def build_trainer(
+    config: TrainConfig, model: Any, tokenizer: Any, train: list[Example], held_out: list[Example]
+) -> Any:
     from smolsql.train.callbacks import ExecutionCallback, MetricsCallback
 
     callbacks: list[Any] = [MetricsCallback(Path(config.output_dir))]
@@ -177,8 +178,9 @@ def _packed_trainer(config, model, tokenizer, train, held_out, callbacks) -> Any
 
 
 def prompt_completion_rows(examples: list[Example]) -> list[dict[str, str]]:
-    return [{"prompt": example_prompt(e), "completion": build_completion(e.sql or "")}
-            for e in examples]  # fmt: skip
+    return [
+        {"prompt": example_prompt(e), "completion": build_completion(e.sql or "")} for e in examples
+    ]
 
 
 def _sft_trainer(config, model, tokenizer, train, held_out, callbacks) -> Any:
@@ -218,8 +220,10 @@ def resume_point(config: TrainConfig) -> tuple[str | None, str | None]:
         print(f"smolsql train: resuming from {last}")
         return last, None
     warm = config.warm_start or "default"
-    print(f"smolsql train: no checkpoint in {folder}; starting a new run from the weights "
-          f"of {'the shipped model' if warm == 'default' else warm}")  # fmt: skip
+    print(
+        f"smolsql train: no checkpoint in {folder}; starting a new run from the weights "
+        f"of {'the shipped model' if warm == 'default' else warm}"
+    )
     return None, warm
 
 
@@ -241,13 +245,18 @@ def train(config: TrainConfig) -> Path:
     seconds = time.time() - start
     tokens = trainer.state.num_input_tokens_seen
     epochs = trainer.state.epoch or 0
-    summary = {"wall_time_s": round(seconds, 1), "examples": len(train_set),
-               "global_step": trainer.state.global_step, "tokens": tokens,
-               "tokens_per_s": round(tokens / seconds, 1),
-               "examples_per_s": round(len(train_set) * epochs / seconds, 2),
-               "precision": resolve_precision(config.precision),
-               "resumed_from": resume, "warm_start": warm_start,
-               **hardware()}  # fmt: skip
+    summary = {
+        "wall_time_s": round(seconds, 1),
+        "examples": len(train_set),
+        "global_step": trainer.state.global_step,
+        "tokens": tokens,
+        "tokens_per_s": round(tokens / seconds, 1),
+        "examples_per_s": round(len(train_set) * epochs / seconds, 2),
+        "precision": resolve_precision(config.precision),
+        "resumed_from": resume,
+        "warm_start": warm_start,
+        **hardware(),
+    }
     (out / "train_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return final
 
