@@ -28,7 +28,6 @@ from smolsql.models import ModelSpec
 from smolsql.prompt import END_OF_TURN, shared_prefix
 from smolsql.settings import env
 
-"""Same SQL as transformers fp32 on 98.5% of Spider dev; Q8_0 is faster, 62.8% (README)."""
 N_CTX = 4096
 """KV cells shared by all sequences: a 1536-token schema, the question and the candidates' SQL
 (16 candidates of 128 tokens fit beside the largest schema; more get shorter limits)."""
