@@ -35,21 +35,9 @@ def spider_folder(root: Path) -> Path:
 def test_data_command_writes_examples_with_their_databases(tmp_path: Path, capsys) -> None:
     spider = spider_folder(tmp_path / "spider")
     out = tmp_path / "gpu" / "dev.jsonl"
-    assert (
-        main(
-            [
-                "data",
-                "--data",
-                str(spider),
-                "--out",
-                str(out),
-                "--value-hints",
-                "--databases",
-                str(tmp_path / "gpu" / "database"),
-            ]
-        )
-        == 0
-    )
+    databases = str(tmp_path / "gpu" / "database")
+    args = ["data", "--data", str(spider), "--out", str(out), "--value-hints"]
+    assert main([*args, "--databases", databases]) == 0
     examples = list(read_jsonl(out, Example))
     assert len(examples) == 6 and "CREATE TABLE artist" in examples[0].schema
     assert examples[0].db_path == str(tmp_path / "gpu" / "database" / "shop" / "shop.sqlite")
@@ -62,19 +50,8 @@ def test_device_script_trains_and_the_pieces_come_back(tiny_model_dir: Path, tmp
     spider = spider_folder(tmp_path / "spider")
     gpu = tmp_path / "gpu"
     for name, flags in (("train", []), ("dev", ["--databases", str(gpu / "data" / "database")])):
-        assert (
-            main(
-                [
-                    "data",
-                    "--data",
-                    str(spider),
-                    "--out",
-                    str(gpu / "data" / f"{name}.jsonl"),
-                    *flags,
-                ]
-            )
-            == 0
-        )
+        out = str(gpu / "data" / f"{name}.jsonl")
+        assert main(["data", "--data", str(spider), "--out", out, *flags]) == 0
     for half, data in ((1, b"first half "), (2, b"second half")):
         (gpu / f"base-{half}").mkdir()
         (gpu / f"base-{half}" / f"base-part-0{half - 1}").write_bytes(data)
