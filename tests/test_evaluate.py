@@ -210,15 +210,15 @@ def test_candidates_give_greedy_chosen_and_oracle_from_one_run() -> None:
 
     from smolsql.records import Candidate
 
-    def tried(gold: str, sqls: list[str], chosen: int) -> Prediction:
-        base = _prediction(gold, sqls[chosen])
+    def tried(gold: str, sqls: list[str], chosen: int, db: str = "a") -> Prediction:
+        base = _prediction(gold, sqls[chosen], meta={"db_id": db})
         return replace(base, candidates=tuple(Candidate(s) for s in sqls), chosen=chosen)
 
     scores = [
         score(tried("SELECT 1", ["SELECT 2", "SELECT 1"], 1)),  # chosen right, greedy wrong
         score(tried("SELECT 1", ["SELECT 2", "SELECT nope", "SELECT 1"], 1)),  # only oracle
-        score(tried("SELECT 1", ["SELECT 1"], 0)),  # the fast path
-        score(_prediction("SELECT 1", "SELECT 3")),  # no candidates recorded: greedy itself
+        score(tried("SELECT 1", ["SELECT 1"], 0, db="b")),  # the fast path
+        score(_prediction("SELECT 1", "SELECT 3", meta={"db_id": "b"})),  # greedy itself
     ]
     assert scores[1].candidate_execution == ("wrong", "pred_error", "correct")
     summary = summarize(scores)
@@ -226,6 +226,12 @@ def test_candidates_give_greedy_chosen_and_oracle_from_one_run() -> None:
     assert summary["greedy_execution_accuracy"] == 0.25
     assert summary["oracle_execution_accuracy"] == 0.75
     assert summary["chosen_not_greedy"] == 2 and summary["candidates_sampled"] == 2
+    by_db = summary["by_db_id"]  # each database's greedy and oracle too, for `compare`
+    assert (by_db["a"]["greedy_execution_accuracy"], by_db["a"]["oracle_execution_accuracy"]) == (
+        0.0,
+        1.0,
+    )
+    assert by_db["b"]["greedy_execution_accuracy"] == 0.5
 
 
 def test_dialect_names_from_data_files(tmp_path: Path, capsys) -> None:

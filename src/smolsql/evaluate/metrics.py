@@ -117,6 +117,13 @@ def _candidate_summary(scores: Sequence[Score]) -> dict[str, Any]:
     }
 
 
+def _group_summary(scores: Sequence[Score]) -> dict[str, Any]:
+    """A breakdown's row: the accuracies, and greedy and oracle where candidates ran."""
+    rates = ("greedy_execution_accuracy", "oracle_execution_accuracy")
+    candidates = _candidate_summary(scores)
+    return {**_accuracy(scores), **{k: candidates[k] for k in rates if k in candidates}}
+
+
 def summarize(
     scores: Sequence[Score], by: Sequence[str] = ("db_id", "domain", "sql_complexity")
 ) -> dict:
@@ -149,5 +156,5 @@ def summarize(
             if key in s.prediction.example.meta:
                 groups[str(s.prediction.example.meta[key])].append(s)
         if groups:
-            summary[f"by_{key}"] = {k: _accuracy(v) for k, v in sorted(groups.items())}
+            summary[f"by_{key}"] = {k: _group_summary(v) for k, v in sorted(groups.items())}
     return summary

@@ -135,32 +135,40 @@ def compare_runs(runs: Sequence[Path]) -> str:
     return "\n".join(_table(["metric", *names], rows) + _by_database(summaries, names))
 
 
+BY_DATABASE = (
+    ("execution_accuracy", "Execution accuracy by database"),
+    ("greedy_execution_accuracy", "Greedy execution accuracy by database"),
+)
+
+
 def _by_database(summaries: Sequence[dict], names: Sequence[str]) -> list[str]:
-    """Execution accuracy per database side by side, and where each run beats the first.
+    """Accuracy per database side by side, and where each run beats the first.
 
     A change that lifts a few databases and lowers others is not the same as one that
-    helps on each: this says which it is.
+    helps on each: this says which it is, for the default answer and (where every run
+    has it) the greedy one.
     """
     if not all("by_db_id" in s for s in summaries):
         return []
     dbs = sorted(set().union(*(s["by_db_id"] for s in summaries)))
-    accuracy = [
-        {db: s["by_db_id"].get(db, {}).get("execution_accuracy") for db in dbs} for s in summaries
-    ]
     n = {db: next(s["by_db_id"][db]["n"] for s in summaries if db in s["by_db_id"]) for db in dbs}
-    rows = [
-        [db, n[db], *(_pct(a[db]) if a[db] is not None else "" for a in accuracy)] for db in dbs
-    ]
-    lines = ["", "Execution accuracy by database:", ""]
-    lines += _table(["database", "n", *names], rows)
-    for name, other in zip(names[1:], accuracy[1:], strict=True):
-        shared = [db for db in dbs if other[db] is not None and accuracy[0][db] is not None]
-        better = sum(other[db] > accuracy[0][db] for db in shared)
-        worse = sum(other[db] < accuracy[0][db] for db in shared)
-        lines.append(
-            f"{name} against {names[0]}: better on {better} of {len(shared)} "
-            f"databases, worse on {worse}"
-        )
+    lines: list[str] = []
+    for metric, title in BY_DATABASE:
+        accuracy = [{db: s["by_db_id"].get(db, {}).get(metric) for db in dbs} for s in summaries]
+        if not all(any(v is not None for v in a.values()) for a in accuracy):
+            continue
+        rows = [
+            [db, n[db], *(_pct(a[db]) if a[db] is not None else "" for a in accuracy)] for db in dbs
+        ]
+        lines += ["", f"{title}:", "", *_table(["database", "n", *names], rows)]
+        for name, other in zip(names[1:], accuracy[1:], strict=True):
+            shared = [db for db in dbs if other[db] is not None and accuracy[0][db] is not None]
+            better = sum(other[db] > accuracy[0][db] for db in shared)
+            worse = sum(other[db] < accuracy[0][db] for db in shared)
+            lines.append(
+                f"{name} against {names[0]}: better on {better} of {len(shared)} "
+                f"databases, worse on {worse}"
+            )
     return lines
 
 
