@@ -71,7 +71,7 @@ class DuckDBDatabase(Database):
             for col, ctype in self._read(
                 "SELECT column_name, data_type FROM information_schema.columns "
                 "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
-                [name],
+                (name,),
             ):
                 values = self.sample_values(name, col, samples) if samples else ()
                 columns.append(Column(col, ctype, col in keys.get(name, ()), values))
