@@ -234,6 +234,30 @@ def test_candidates_give_greedy_chosen_and_oracle_from_one_run() -> None:
     assert by_db["b"]["greedy_execution_accuracy"] == 0.5
 
 
+def test_compare_puts_greedy_beside_the_default_by_database(tmp_path: Path, capsys) -> None:
+    """Two runs with candidates: one table for the default answer, one for the greedy one."""
+    from dataclasses import replace
+
+    from smolsql.evaluate.report import compare_runs, write_report
+    from smolsql.records import Candidate
+
+    runs = []
+    for name, sqls in (("first", ["SELECT 2", "SELECT 1"]), ("second", ["SELECT 1"])):
+        base = _prediction("SELECT 1", "SELECT 1", meta={"db_id": "a"})
+        chosen = len(sqls) - 1
+        tried = replace(base, candidates=tuple(Candidate(s) for s in sqls), chosen=chosen)
+        scores = [score(tried)]
+        run = tmp_path / name
+        run.mkdir()
+        write_report(run, scores, summarize(scores))
+        runs.append(run)
+    out = compare_runs(runs)
+    default, greedy = out.split("Greedy execution accuracy by database:")
+    assert "| a | 1 | 100.0% | 100.0% |" in default  # both chose the right answer
+    assert "| a | 1 | 0.0% | 100.0% |" in greedy  # only the second was right at once
+    assert "second against first: better on 1 of 1 databases, worse on 0" in greedy
+
+
 def test_dialect_names_from_data_files(tmp_path: Path, capsys) -> None:
     alias = score(_prediction("SELECT 1", "SELECT 1", dialect="postgresql"))
     assert alias.syntax_valid and alias.execution == "correct"
