@@ -30,9 +30,14 @@ DIALECTS = (
 _BY_SPELLING = {spelling: d for d in DIALECTS for spelling in (d.name, *d.aliases)}
 
 
+def spelling(name: str) -> str:
+    """A dialect name as the table and sqlglot key it: trimmed, lower case, sqlite if empty."""
+    return (name or "sqlite").strip().lower()
+
+
 def lookup(name: str) -> Dialect | None:
     """The table's entry for any of a dialect's spellings, case and spaces aside."""
-    return _BY_SPELLING.get((name or "sqlite").strip().lower())
+    return _BY_SPELLING.get(spelling(name))
 
 
 def dialect_title(name: str) -> str:

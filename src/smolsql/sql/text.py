@@ -13,7 +13,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
 from smolsql.errors import SmolsqlError
-from smolsql.sql.dialects import lookup
+from smolsql.sql.dialects import lookup, spelling
 
 
 class InvalidSQL(SmolsqlError):
@@ -25,7 +25,7 @@ def dialect_name(name: str) -> str:
     known = lookup(name)
     if known:
         return known.name
-    key = (name or "sqlite").strip().lower()
+    key = spelling(name)
     try:
         sqlglot.Dialect.get_or_raise(key)
     except ValueError:
