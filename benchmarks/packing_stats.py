@@ -5,7 +5,7 @@ counts, for each max_length, the packed sequences, all their tokens, the schema-
 tokens (repeated once per sequence) and the labelled SQL tokens.
 
 Run: .venv/bin/python benchmarks/packing_stats.py [--config configs/spider-lora.yaml]
-     [--lengths 2048,3072,4096] [--json out.json]
+     [--lengths 2048,3072,4096] [--solved-examples N] [--json out.json]
 """
 
 from __future__ import annotations
@@ -25,9 +25,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--config", default="configs/spider-lora.yaml")
     parser.add_argument("--lengths", default="2048,3072,4096")
+    parser.add_argument(
+        "--solved-examples", type=int, help="override the preset's solved_examples (0..N each)"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
-    config = resolve(args.config, {})
+    overrides = {} if args.solved_examples is None else {"solved_examples": args.solved_examples}
+    config = resolve(args.config, overrides)
     tokenizer = load_tokenizer(resolve_model(config.model))
     train, _ = split_examples(config)
     unpacked = sum(

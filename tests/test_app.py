@@ -72,19 +72,41 @@ def test_a_model_answer_with_unknown_tables_is_flagged(app: AppTest) -> None:
     assert "unknown table ghosts" in [w.value for w in app.warning]
 
 
-def test_csv_upload_becomes_tables(app: AppTest, monkeypatch) -> None:
-    class Upload(io.BytesIO):
-        def __init__(self, name: str, data: bytes) -> None:
-            super().__init__(data)
-            self.name = name
+class Upload(io.BytesIO):
+    """What Streamlit's file_uploader returns: the bytes, and the file's name."""
 
+    def __init__(self, name: str, data: bytes) -> None:
+        super().__init__(data)
+        self.name = name
+
+
+def upload(monkeypatch, key: str, files: object) -> None:
+    """The sidebar's uploader with `key` returns `files`; every other one, nothing."""
     import streamlit as st
 
-    files = [Upload("sales.csv", b"region,amount\nnorth,3\nsouth,5\n")]
-    monkeypatch.setattr(st.sidebar, "file_uploader", lambda *a, **k: files)
+    monkeypatch.setattr(
+        st.sidebar, "file_uploader", lambda *a, **k: files if k["key"] == key else None
+    )
+
+
+def test_csv_upload_becomes_tables(app: AppTest, monkeypatch) -> None:
+    upload(monkeypatch, "table_files", [Upload("sales.csv", b"region,amount\nnorth,3\nsouth,5\n")])
     app.sidebar.radio(key="source").set_value("CSV or Parquet files").run()
     assert not app.error, [e.value for e in app.error]
     assert "CREATE TABLE sales" in app.code[0].value
+
+
+def test_solved_examples_go_in_the_prompt_and_a_bad_file_is_a_message(
+    app: AppTest, monkeypatch
+) -> None:
+    saved = b'{"question": "How many albums are there?", "sql": "SELECT COUNT(*) FROM album"}\n'
+    upload(monkeypatch, "solved_file", Upload("saved.jsonl", saved))
+    ask(app.run(), "How many artists are there?")
+    assert not app.error, [e.value for e in app.error]
+    assert any("1 of 1 solved examples in the prompt" in i.value for i in app.info)
+    upload(monkeypatch, "solved_file", Upload("saved.jsonl", b"not json"))
+    app.run()
+    assert not app.exception and "saved.jsonl: not JSON or JSON Lines" in app.error[0].value
 
 
 def test_a_bad_url_is_a_message_not_a_traceback(app: AppTest) -> None:

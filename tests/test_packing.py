@@ -8,6 +8,7 @@ import pytest
 
 from smolsql.prompt import build_completion, example_prompt
 from smolsql.records import Example
+from smolsql.solved import with_solved
 from smolsql.train.packing import IGNORE, collate, completion_loss, pack_by_prefix
 
 SCHEMA_A = "CREATE TABLE singer (id INT PRIMARY KEY, name TEXT, age INT);"
@@ -46,20 +47,24 @@ def _unpacked_loss_sum(model, tokenizer, example: Example) -> float:
     return F.cross_entropy(logits[len(prompt) - 1 : -1], targets, reduction="sum").item()
 
 
-def test_packed_loss_equals_unpacked_loss(tiny) -> None:
+WITH_SOLVED = with_solved(EXAMPLES, k=2)  # the others on the same schema, before each question
+
+
+@pytest.mark.parametrize("examples", [EXAMPLES, WITH_SOLVED], ids=["plain", "solved"])
+def test_packed_loss_equals_unpacked_loss(tiny, examples: list[Example]) -> None:
     import torch
 
     model, tokenizer = tiny
-    packed, skipped = pack_by_prefix(EXAMPLES, tokenizer, max_length=2048, seed=1)
+    packed, skipped = pack_by_prefix(examples, tokenizer, max_length=2048, seed=1)
     assert skipped == 0 and len(packed) == 2  # one sequence per schema
     batch = collate([p.__dict__ for p in packed], tokenizer.pad_token_id)  # padded batch of 2
     with torch.no_grad():
         packed_sum = completion_loss(model, batch, reduction="sum").item()
-    unpacked_sum = sum(_unpacked_loss_sum(model, tokenizer, e) for e in EXAMPLES)
+    unpacked_sum = sum(_unpacked_loss_sum(model, tokenizer, e) for e in examples)
     assert packed_sum == pytest.approx(unpacked_sum, rel=1e-4)
     tokens_packed = sum(len(p.input_ids) for p in packed)
     tokens_unpacked = sum(
-        len(tokenizer(example_prompt(e) + build_completion(e.sql))["input_ids"]) for e in EXAMPLES
+        len(tokenizer(example_prompt(e) + build_completion(e.sql))["input_ids"]) for e in examples
     )
     assert tokens_packed < tokens_unpacked
 
@@ -143,6 +148,11 @@ def test_labels_cover_only_the_sql_and_the_end_of_turn(tiny) -> None:
     labelled = [t for t, lab in zip(seq.input_ids, seq.labels, strict=True) if lab != IGNORE]
     text = tokenizer.decode(labelled)
     assert text == "SELECT name FROM city<|im_end|>"
+    packed, _ = pack_by_prefix(WITH_SOLVED[:1], tokenizer, max_length=2048)
+    (seq,) = packed  # the solved examples' SQL is prompt, not target
+    labelled = [t for t, lab in zip(seq.input_ids, seq.labels, strict=True) if lab != IGNORE]
+    assert WITH_SOLVED[0].solved and "Oldest" in tokenizer.decode(seq.input_ids)
+    assert tokenizer.decode(labelled) == "SELECT count(*) FROM singer<|im_end|>"
     assert seq.labels[: seq.segment_ids.count(0)] == [IGNORE] * seq.segment_ids.count(0)
 
 

@@ -90,6 +90,21 @@ def test_sft_labels_mask_the_prompt_and_train_the_end_of_turn(
     assert "Write a SQL query for" in tokenizer.decode(ids) and "Write" not in text
 
 
+def test_solved_examples_come_from_the_training_questions_only(
+    tiny_model_dir: Path, spider_dir: Path, tmp_path: Path
+) -> None:
+    config = _config(tiny_model_dir, spider_dir, tmp_path / "run", solved_examples=2)
+    train_set, held_out = split_examples(config)
+    questions = {e.question for e in train_set}
+    shown = [s for e in train_set + held_out for s in e.solved]
+    assert shown and {s.question for s in shown} <= questions
+    assert all(s.question != e.question for e in train_set for s in e.solved)
+    assert {len(e.solved) for e in train_set} <= {0, 1, 2}
+    assert all(
+        not e.solved for e in split_examples(_config(tiny_model_dir, spider_dir, tmp_path))[0]
+    )
+
+
 def test_train_writes_adapter_and_resume_continues(
     tiny_model_dir: Path, spider_dir: Path, tmp_path: Path, cache: Path
 ) -> None:

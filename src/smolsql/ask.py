@@ -7,18 +7,19 @@ against the schema, and optionally run read-only through the guard.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from smolsql.backends.base import Backend
 from smolsql.choose import ChoiceSettings, choose
 from smolsql.db import DEFAULT_LIMITS, Database, Limits, Result
-from smolsql.errors import SmolsqlError
+from smolsql.errors import SmolsqlError, read_text
 from smolsql.hints import value_hints as value_hints_for
 from smolsql.predict import predict
-from smolsql.records import Example, Prediction
+from smolsql.records import Example, Prediction, Solved
 from smolsql.schema import DEFAULT_SCHEMA_TOKENS, Schema, parse_ddl, render_schema
+from smolsql.solved import most_similar
 from smolsql.sql.checks import find_problems
 from smolsql.sql.run import run_sql
 
@@ -64,16 +65,7 @@ def validate_question(question: str) -> str:
 
 
 def read_schema_file(path: str | Path, dialect: str = "sqlite") -> Schema:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SmolsqlError(f"schema file not found: {path}") from None
-    except UnicodeDecodeError:
-        raise SmolsqlError(f"{path} is not UTF-8 text") from None
-    except OSError as exc:
-        raise SmolsqlError(f"cannot read {path}: {exc.strerror}") from None
-    return parse_ddl(text, dialect)
+    return parse_ddl(read_text(path, "schema file"), dialect)
 
 
 def build_example(
@@ -83,6 +75,7 @@ def build_example(
     max_schema_tokens: int | None = DEFAULT_SCHEMA_TOKENS,
     count_tokens: Callable[[str], int] | None = None,
     hints: tuple[str, ...] = (),
+    solved: tuple[Solved, ...] = (),
 ) -> tuple[Example, tuple[str, ...]]:
     """The `Example` for a question, and notes on what the schema budget left out."""
     question = validate_question(question)
@@ -97,7 +90,9 @@ def build_example(
         )
     if rendered.truncated_tables:
         notes.append(f"columns left out of table {rendered.truncated_tables[0]}")
-    example = Example(question, rendered.text, None, db_path, schema.dialect, hints=hints)
+    example = Example(
+        question, rendered.text, None, db_path, schema.dialect, hints=hints, solved=solved
+    )
     return example, tuple(notes)
 
 
@@ -111,19 +106,30 @@ def ask(
     max_schema_tokens: int | None = DEFAULT_SCHEMA_TOKENS,
     choice: ChoiceSettings | None = None,
     value_hints: bool = False,
+    solved: Sequence[Solved] = (),
 ) -> Answer:
     """Answer one question; with `run`, also run the SQL on `db` read-only.
 
     `choice` sets the candidates (default: `ChoiceSettings()`; 1 candidate is the
     greedy answer alone, never run unless `run`). `value_hints` puts values from `db`
-    that the question names in the prompt (for a model trained with them).
+    that the question names in the prompt (for a model trained with them). `solved`
+    holds questions answered before on this database; the most similar go in the prompt.
     """
     if run and db is None:
         raise SmolsqlError("there is no database to run the SQL on")
     hints = value_hints_for(db, schema, question) if value_hints and db else ()
+    shown = most_similar(question, solved)
     example, notes = build_example(
-        question, schema, db.label if db else None, max_schema_tokens, backend.count_tokens, hints
+        question,
+        schema,
+        db.label if db else None,
+        max_schema_tokens,
+        backend.count_tokens,
+        hints,
+        shown,
     )
+    if shown:
+        notes += (f"{len(shown)} of {len(solved)} solved examples in the prompt, the most similar",)
     greedy = predict(backend, [example])[0]
     choice = choice or ChoiceSettings()  # candidates keep to the caller's row and time limits
     timeout_s = min(choice.limits.timeout_s, limits.timeout_s)

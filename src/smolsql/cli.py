@@ -21,6 +21,7 @@ from smolsql.schema import DEFAULT_SCHEMA_TOKENS
 def cmd_ask(args: argparse.Namespace) -> int:
     from smolsql.ask import ask, read_schema_file, validate_question
     from smolsql.choose import describe
+    from smolsql.solved import read_solved_file
     from smolsql.sql.text import pretty_sql
     from smolsql.terminal import format_table
 
@@ -30,6 +31,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.run and not args.db:
         raise SmolsqlError("--run needs --db: there is no database behind a schema file")
     settings, choice = _generation(args), _choice(args)
+    solved = read_solved_file(args.solved) if args.solved else ()
     db = open_target(args.db) if args.db else None
     try:
         schema = db.schema(args.samples) if db else read_schema_file(args.schema, args.read_dialect)
@@ -44,6 +46,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             args.max_schema_tokens,
             choice,
             args.value_hints,
+            solved,
         )
     finally:
         if db is not None:
@@ -100,15 +103,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from smolsql.serve.api import create_app
     from smolsql.serve.service import Service, parse_database_args
+    from smolsql.solved import read_solved_file
 
     databases = parse_database_args(args.db or [SAMPLE_NAME])
+    solved = {name: read_solved_file(path) for name, path in _named_files(args.solved or [])}
     settings, choice = _generation(args), _choice(args)
     backend = load_backend(args.model, args.backend, settings)
-    service = Service(backend, databases, _limits(args), choice, args.value_hints)
+    service = Service(backend, databases, _limits(args), choice, args.value_hints, solved)
     app = create_app(service)
     print(f"smolsql: serving {backend.name} on http://{args.host}:{args.port} (docs at /docs)")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
+
+
+def _named_files(values: Sequence[str]) -> list[tuple[str, Path]]:
+    """`NAME=FILE` pairs, as --solved gives them."""
+    pairs = []
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not (sep and name and path):
+            raise SmolsqlError(f"--solved {value!r}: write DATABASE_NAME=FILE")
+        pairs.append((name, Path(path)))
+    return pairs
 
 
 def cmd_app(args: argparse.Namespace) -> int:
@@ -199,6 +215,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     examples = load_examples(args.data, args.limit, args.samples, args.value_hints)
     if not examples:
         raise SmolsqlError(f"{args.data} holds no examples")
+    if args.solved_examples:
+        from smolsql.solved import with_solved
+
+        examples = with_solved(examples, args.solved_examples)
     backend = load_backend(args.model, args.backend, settings)
     out = Path(args.out)
     predictions = predict_to_file(
@@ -327,6 +347,11 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
 
 
 DB_HELP = f"SQLite/DuckDB file, SQLAlchemy URL, or '{SAMPLE_NAME}'"
+SOLVED_HELP = (
+    "a JSON or JSON Lines file of {question, sql} pairs answered before on this database: "
+    "the most similar go in the prompt (for a model trained with them: the default model "
+    "answers worse with them)"
+)
 
 
 def add_model_arguments(p: argparse.ArgumentParser, backend: bool = True) -> None:
@@ -365,6 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--max-schema-tokens", type=int, default=DEFAULT_SCHEMA_TOKENS, help="schema token budget"
     )
+    p.add_argument("--solved", type=Path, help=SOLVED_HELP)
     add_generation_arguments(p)
     add_limit_arguments(p, "rows shown with --run")
     p.set_defaults(func=cmd_ask)
@@ -376,6 +402,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="only the first N examples")
     p.add_argument("--batch-size", type=int, default=16, help="prompts generated together")
     p.add_argument("--samples", type=int, default=0, help="sample values per column in prompt")
+    p.add_argument(
+        "--solved-examples",
+        type=int,
+        default=0,
+        metavar="N",
+        help="put up to N other questions on the same database, with their SQL, in each "
+        "prompt (most similar first; never one with the question's own SQL)",
+    )
     add_generation_arguments(p)
     p.set_defaults(func=cmd_predict)
 
@@ -415,6 +449,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="the HTTP API (FastAPI; docs at /docs)")
     p.add_argument("--db", action="append", help="NAME=FILE_OR_URL, repeatable (default: sample)")
+    p.add_argument(
+        "--solved", action="append", metavar="NAME=FILE", help=f"per database: {SOLVED_HELP}"
+    )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=int, default=8000)
     add_model_arguments(p)

@@ -18,7 +18,7 @@ from smolsql.sql.dialects import dialect_title
 from smolsql.sql.text import first_statement, longest_parsing_prefix
 
 if TYPE_CHECKING:
-    from smolsql.records import Example
+    from smolsql.records import Example, Solved
 
 END_OF_TURN = "<|im_end|>"
 START_OF_TURN = "<|im_start|>"
@@ -33,24 +33,42 @@ def prompt_prefix(schema: str, dialect: str = "sqlite") -> str:
 
 
 def build_prompt(
-    question: str, schema: str, dialect: str = "sqlite", hints: tuple[str, ...] = ()
+    question: str,
+    schema: str,
+    dialect: str = "sqlite",
+    hints: tuple[str, ...] = (),
+    solved: tuple[Solved, ...] = (),
 ) -> str:
     """The full prompt; the model's answer starts right after it.
 
-    `hints` (database values the question names, see `smolsql.hints`) follow the
-    question in the user turn, so the schema prefix stays the same for every question.
+    `solved` (questions answered before on this database, see `smolsql.solved`)
+    come first, each as a user turn and the assistant's SQL: the same turns the
+    model is trained on. `hints` (database values the question names, see
+    `smolsql.hints`) follow the question in its user turn. Both come after the
+    system turn, so the schema prefix stays the same for every question.
     """
     values = f"\nValues: {'; '.join(hints)}" if hints else ""
+    earlier = "".join(
+        _user_turn(s.question) + f"{START_OF_TURN}assistant\n{build_completion(s.sql)}\n"
+        for s in solved
+    )
     return (
         prompt_prefix(schema, dialect)
-        + f"{START_OF_TURN}user\nWrite a SQL query for: {question.strip()}{values}{END_OF_TURN}\n"
+        + earlier
+        + _user_turn(question, values)
         + f"{START_OF_TURN}assistant\n"
     )
 
 
+def _user_turn(question: str, extra: str = "") -> str:
+    return f"{START_OF_TURN}user\nWrite a SQL query for: {question.strip()}{extra}{END_OF_TURN}\n"
+
+
 def example_prompt(example: Example) -> str:
     """The prompt for an `Example`, as training, evaluation and serving all build it."""
-    return build_prompt(example.question, example.schema, example.dialect, example.hints)
+    return build_prompt(
+        example.question, example.schema, example.dialect, example.hints, example.solved
+    )
 
 
 def build_completion(sql: str) -> str:
@@ -59,9 +77,13 @@ def build_completion(sql: str) -> str:
 
 
 def shared_prefix(prompt: str) -> str:
-    """The part of `prompt` every question on its schema shares (the system turn), or ''."""
+    """The part of `prompt` every question on its schema shares (the system turn), or ''.
+
+    Everything from the first user turn on (solved examples, the question) is the
+    question's own.
+    """
     marker = f"{START_OF_TURN}user\n"
-    cut = prompt.rfind(marker)
+    cut = prompt.find(marker)
     return prompt[:cut] if cut > 0 else ""
 
 

@@ -18,6 +18,14 @@ from smolsql.errors import SmolsqlError
 
 
 @dataclass(frozen=True)
+class Solved:
+    """A question already answered on a database, with its checked SQL (`smolsql.solved`)."""
+
+    question: str
+    sql: str
+
+
+@dataclass(frozen=True)
 class Example:
     """One question about one database, with the reference SQL when it is known."""
 
@@ -37,6 +45,8 @@ class Example:
     """SQL that builds the database in memory when there is no file (gretel's sql_context)."""
     hints: tuple[str, ...] = ()
     """Database values the question names (`table.column = 'Value'`), when asked for."""
+    solved: tuple[Solved, ...] = ()
+    """Other questions on the same database with their SQL, shown first (`smolsql.solved`)."""
 
 
 CandidateStatus = Literal["unchecked", "rows", "empty", "valid", "invalid", "failed", "skipped"]
@@ -152,20 +162,29 @@ def _from_dict(cls: type, data: Any, nested: dict[str, Any]) -> Any:
         raise SmolsqlError(f"not a {cls.__name__}: {exc}") from None
 
 
+def _list_of(cls: type, owner: str, field_name: str) -> Any:
+    """A reader of a JSON list of `cls` records, one field of an `owner` record."""
+
+    def read(items: Any) -> tuple:
+        if not isinstance(items, list):
+            raise SmolsqlError(f"a {owner}'s {field_name} must be a JSON list")
+        return tuple(_from_dict(cls, item, {}) for item in items)
+
+    return read
+
+
 def example_from_dict(data: dict[str, Any]) -> Example:
     if isinstance(data, dict) and not isinstance(data.get("question"), str):
         raise SmolsqlError("an Example needs a 'question' string")
-    return _from_dict(Example, data, {"hints": tuple})
-
-
-def _candidates(items: Any) -> tuple[Candidate, ...]:
-    if not isinstance(items, list):
-        raise SmolsqlError("a Prediction's candidates must be a JSON list")
-    return tuple(_from_dict(Candidate, item, {}) for item in items)
+    nested = {"hints": tuple, "solved": _list_of(Solved, "Example", "solved")}
+    return _from_dict(Example, data, nested)
 
 
 def prediction_from_dict(data: dict[str, Any]) -> Prediction:
-    nested = {"example": example_from_dict, "candidates": _candidates}
+    nested = {
+        "example": example_from_dict,
+        "candidates": _list_of(Candidate, "Prediction", "candidates"),
+    }
     return _from_dict(Prediction, data, nested)
 
 

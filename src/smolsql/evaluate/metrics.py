@@ -10,22 +10,13 @@ from typing import Any
 from smolsql.evaluate.execution import is_ordered, run_query
 from smolsql.records import NOT_SCORED, Execution, Prediction, Score
 from smolsql.sql.results import same_result
-from smolsql.sql.text import dialect_name, parse_one, parses
+from smolsql.sql.text import normalized_sql, parses
 
 __all__ = ["Score", "exact_match", "score", "summarize"]
 
 
-def normalized(sql: str, dialect: str) -> str | None:
-    """SQL in one canonical spelling: sqlglot's rendering, case-folded."""
-    tree = parse_one(sql, dialect)
-    if tree is None:
-        return None
-    rendered = tree.sql(dialect=dialect_name(dialect), normalize=True)
-    return " ".join(rendered.casefold().split())
-
-
 def exact_match(gold: str, pred: str, dialect: str = "sqlite") -> bool:
-    a, b = normalized(gold, dialect), normalized(pred, dialect)
+    a, b = normalized_sql(gold, dialect), normalized_sql(pred, dialect)
     return a is not None and a == b
 
 

@@ -1,7 +1,8 @@
 """The HTTP API (`smolsql serve`): question in, SQL out; and SQL run read-only, rows out.
 
-POST /v1/sql     {question, database | schema, dialect, candidates} -> {sql, valid, choice, ...}
-POST /v1/query   {database, question | sql, max_rows, candidates} -> the same, plus rows
+POST /v1/sql     {question, database | schema, dialect, candidates, solved}
+                 -> {sql, valid, choice, ...}
+POST /v1/query   {database, question | sql, max_rows, candidates, solved} -> the same, plus rows
 GET  /v1/databases, GET /healthz; OpenAPI docs at /docs.
 Every route calls `Service`, which calls the same `ask`/`run_sql` as the CLI.
 """
@@ -22,7 +23,9 @@ from smolsql.ask import MAX_QUESTION_CHARS, Answer
 from smolsql.choose import MAX_CANDIDATES, describe
 from smolsql.db import Result
 from smolsql.errors import SmolsqlError
+from smolsql.records import Solved
 from smolsql.serve.service import MAX_ROWS_LIMIT, PERSON, Service, UnknownDatabase
+from smolsql.solved import solved_from_items
 from smolsql.sql.text import pretty_sql
 
 MAX_BODY_BYTES = 256 * 1024
@@ -35,6 +38,23 @@ CANDIDATES_HELP = (
 )
 
 
+MAX_SOLVED_IN_REQUEST = 200
+
+
+class SolvedPair(BaseModel):
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    sql: str = Field(min_length=1, max_length=20_000)
+
+
+SOLVED_FIELD = Field(
+    None,
+    max_length=MAX_SOLVED_IN_REQUEST,
+    description="questions answered before on this database, with their SQL: the most "
+    "similar go in the prompt (default: the server's for the database, if any); for a model "
+    "trained with them, the default model answers worse with them",
+)
+
+
 class SQLRequest(BaseModel):
     question: str = Field(max_length=MAX_QUESTION_CHARS, description="in plain English")
     database: str | None = Field(None, description="a database name from GET /v1/databases")
@@ -43,6 +63,7 @@ class SQLRequest(BaseModel):
     )
     dialect: str | None = Field(None, description="write the SQL in this dialect (sqlglot name)")
     candidates: int | None = Field(None, ge=1, le=MAX_CANDIDATES, description=CANDIDATES_HELP)
+    solved: list[SolvedPair] | None = SOLVED_FIELD
 
 
 class QueryRequest(BaseModel):
@@ -53,6 +74,7 @@ class QueryRequest(BaseModel):
         None, max_length=100_000, description="SQL to run, in place of a question"
     )
     max_rows: int | None = Field(None, ge=1, le=MAX_ROWS_LIMIT)
+    solved: list[SolvedPair] | None = SOLVED_FIELD
 
 
 class Choice(BaseModel):
@@ -122,7 +144,13 @@ def create_app(service: Service) -> FastAPI:
     async def sql(body: SQLRequest) -> SQLResponse:
         start = time.perf_counter()
         answer = await run_in_threadpool(
-            service.sql, body.question, body.database, body.schema_, body.dialect, body.candidates
+            service.sql,
+            body.question,
+            body.database,
+            body.schema_,
+            body.dialect,
+            body.candidates,
+            _solved(body.solved),
         )
         return SQLResponse(**_answer_fields(answer, start, body.dialect))
 
@@ -130,11 +158,21 @@ def create_app(service: Service) -> FastAPI:
     async def query(body: QueryRequest) -> QueryResponse:
         start = time.perf_counter()
         answer = await run_in_threadpool(
-            service.query, body.database, body.question, body.sql, body.max_rows, body.candidates
+            service.query,
+            body.database,
+            body.question,
+            body.sql,
+            body.max_rows,
+            body.candidates,
+            _solved(body.solved),
         )
         return QueryResponse(**_answer_fields(answer, start), **_result_fields(answer.result))
 
     return app
+
+
+def _solved(pairs: list[SolvedPair] | None) -> tuple[Solved, ...] | None:
+    return None if pairs is None else solved_from_items([p.model_dump() for p in pairs])
 
 
 def _answer_fields(answer: Answer, start: float, dialect: str | None = None) -> dict:

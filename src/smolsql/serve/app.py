@@ -22,9 +22,11 @@ from smolsql.choose import DEFAULT_CANDIDATES, MAX_CANDIDATES, ChoiceSettings, d
 from smolsql.data.sample import QUESTIONS, open_target
 from smolsql.db import DEFAULT_LIMITS, Database, Limits, Result, open_database
 from smolsql.errors import SmolsqlError
+from smolsql.records import Solved
 from smolsql.schema import render_schema
 from smolsql.serve.service import PERSON, Serialized
 from smolsql.settings import env
+from smolsql.solved import solved_from_text
 from smolsql.sql.checks import find_problems
 from smolsql.sql.run import run_sql
 
@@ -73,6 +75,25 @@ def choose_database() -> Database | None:
     return open_database(url) if url.strip() else None
 
 
+def choose_solved() -> tuple[Solved, ...]:
+    """Questions answered before on this database, from an uploaded JSON/JSONL file."""
+    upload = st.sidebar.file_uploader(
+        "Solved examples (optional)",
+        type=["json", "jsonl"],
+        key="solved_file",
+        help='A JSON list or JSON Lines of {"question": ..., "sql": ...} answered before on '
+        "this database: the most similar go in the prompt. For a model trained with them; "
+        "the default model answers worse with them.",
+    )
+    if upload is None:
+        return ()
+    try:
+        text = upload.getvalue().decode("utf-8")
+    except UnicodeDecodeError:
+        raise SmolsqlError(f"{upload.name} is not UTF-8 text") from None
+    return solved_from_text(text, upload.name)
+
+
 def show_result(result: Result) -> None:
     columns = _unique(result.columns)
     frame = pd.DataFrame(result.rows, columns=columns)
@@ -118,6 +139,7 @@ def main() -> None:
     )
     try:
         db = choose_database()
+        solved = choose_solved()
     except SmolsqlError as exc:
         st.error(str(exc))
         return
@@ -126,7 +148,8 @@ def main() -> None:
         return
     try:
         with db:
-            page(db, backend, Limits(max_rows=int(max_rows)), ChoiceSettings(int(candidates)))
+            limits, choice = Limits(max_rows=int(max_rows)), ChoiceSettings(int(candidates))
+            page(db, backend, limits, choice, solved)
     except SmolsqlError as exc:
         st.error(str(exc))
     if state.history:
@@ -135,7 +158,13 @@ def main() -> None:
             st.sidebar.markdown(f"**{item['question']}**  \n`{item['sql']}`  \n{item['ms']:.0f} ms")
 
 
-def page(db: Database, backend: Serialized, limits: Limits, choice: ChoiceSettings) -> None:
+def page(
+    db: Database,
+    backend: Serialized,
+    limits: Limits,
+    choice: ChoiceSettings,
+    solved: tuple[Solved, ...] = (),
+) -> None:
     state = st.session_state
     schema = db.schema()
     with st.expander(f"Schema: {len(schema.tables)} tables", expanded=False):
@@ -149,7 +178,9 @@ def page(db: Database, backend: Serialized, limits: Limits, choice: ChoiceSettin
     question = st.text_input("Question", key="question", placeholder="How many ...?")
     if st.button("Ask", type="primary", key="ask") and question.strip():
         start = time.perf_counter()
-        answer = ask(backend, question, schema, db, run=True, limits=limits, choice=choice)
+        answer = ask(
+            backend, question, schema, db, run=True, limits=limits, choice=choice, solved=solved
+        )
         ms = (time.perf_counter() - start) * 1000
         state.sql = answer.sql
         state.result, state.run_error = answer.result, answer.run_error

@@ -18,7 +18,7 @@ from smolsql.data.sample import NAME as SAMPLE_NAME
 from smolsql.data.sample import open_target
 from smolsql.db import Database, Limits
 from smolsql.errors import SmolsqlError
-from smolsql.records import Example, Prediction
+from smolsql.records import Example, Prediction, Solved
 from smolsql.schema import parse_ddl
 from smolsql.sql.checks import find_problems
 from smolsql.sql.run import run_sql
@@ -81,12 +81,17 @@ class Service:
     """Candidates per question unless a request says otherwise."""
     value_hints: bool = False
     """Database values the question names go in the prompt (a model trained with them)."""
+    solved: dict[str, tuple[Solved, ...]] = field(default_factory=dict)
+    """Questions answered before, by database name: the most similar go in the prompt."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.backend, Serialized):
             self.backend = Serialized(self.backend)
         for name in self.databases:  # fail at start-up, not at the first question
             self.open(name).close()
+        for name in self.solved:
+            if name not in self.databases:
+                raise UnknownDatabase(f"solved examples for {name!r}, which is not served")
 
     def open(self, name: str) -> Database:
         if name not in self.databases:
@@ -101,19 +106,32 @@ class Service:
         schema: str | None = None,
         dialect: str | None = None,
         candidates: int | None = None,
+        solved: Sequence[Solved] | None = None,
     ) -> Answer:
-        """The SQL for `question` about a named database, or about a schema given as DDL."""
+        """The SQL for `question` about a named database, or about a schema given as DDL.
+
+        `solved` (the request's own answered questions) takes the place of the server's.
+        """
         validate_question(question)
         if (database is None) == (schema is None):
             raise SmolsqlError("give exactly one of database (a name) or schema (DDL text)")
         choice = self._choice(candidates)
         if schema is not None:
             parsed = parse_ddl(schema, dialect or "sqlite")
-            return ask(self.backend, question, parsed, choice=choice)
+            return ask(self.backend, question, parsed, choice=choice, solved=solved or ())
         with self.open(database) as db:  # type: ignore[arg-type]
             return ask(
-                self.backend, question, db.schema(), db, choice=choice, value_hints=self.value_hints
+                self.backend,
+                question,
+                db.schema(),
+                db,
+                choice=choice,
+                value_hints=self.value_hints,
+                solved=self._solved(database, solved),  # type: ignore[arg-type]
             )
+
+    def _solved(self, database: str, given: Sequence[Solved] | None) -> Sequence[Solved]:
+        return self.solved.get(database, ()) if given is None else given
 
     def _choice(self, candidates: int | None) -> ChoiceSettings:
         return self.choice if candidates is None else replace(self.choice, candidates=candidates)
@@ -125,6 +143,7 @@ class Service:
         sql: str | None = None,
         max_rows: int | None = None,
         candidates: int | None = None,
+        solved: Sequence[Solved] | None = None,
     ) -> Answer:
         """Run the model's SQL for `question`, or `sql` a person wrote, read-only.
 
@@ -148,6 +167,7 @@ class Service:
                     limits=limits,
                     choice=self._choice(candidates),
                     value_hints=self.value_hints,
+                    solved=self._solved(database, solved),
                 )
                 answer.require_sql()
                 if answer.run_error:

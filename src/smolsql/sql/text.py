@@ -100,6 +100,19 @@ def longest_parsing_prefix(text: str, dialect: str) -> str:
     return text.strip()
 
 
+def normalized_sql(sql: str, dialect: str = "sqlite") -> str | None:
+    """SQL in one canonical spelling (sqlglot's rendering, case-folded); None if it won't parse.
+
+    Two statements that normalize alike are the same query: exact match, and the
+    solved examples that leave out a question's own answer, both compare this.
+    """
+    tree = parse_one(sql, dialect)
+    if tree is None:
+        return None
+    rendered = tree.sql(dialect=dialect_name(dialect), normalize=True)
+    return " ".join(rendered.casefold().split())
+
+
 def parses(sql: str, dialect: str = "sqlite") -> bool:
     """True when sqlglot parses `sql` as exactly one statement in `dialect`."""
     return parse_one(sql, dialect) is not None

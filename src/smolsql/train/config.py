@@ -32,6 +32,12 @@ class TrainConfig:
     limit: int | None = _f(None, "use only the first N training examples")
     schema_in_prompt: bool = _f(True, "put the schema in the prompt (the seed setup did not)")
     value_hints: bool = _f(False, "put database values the question names in the prompt (Spider)")
+    solved_examples: int = _f(
+        0,
+        "up to N other training questions on the same database, with their SQL, before "
+        "each question; how many is drawn from 0..N per question, so the model also "
+        "learns to answer with none",
+    )
     output_dir: str = _f("runs/train", "run folder: config, metrics, best/ and final/ models")
     checkpoint_dir: str | None = _f(
         None,

@@ -29,6 +29,7 @@ from smolsql.models import (
 )
 from smolsql.prompt import build_completion, example_prompt
 from smolsql.records import Example
+from smolsql.solved import with_solved
 from smolsql.train.config import TrainConfig
 from smolsql.train.precision import hardware, resolve_precision
 
@@ -38,12 +39,23 @@ def split_examples(config: TrainConfig) -> tuple[list[Example], list[Example]]:
     if not config.schema_in_prompt:
         examples = [replace(e, schema="") for e in examples]
     if config.eval_data:
-        return examples, load_examples(config.eval_data, value_hints=config.value_hints)
+        held_out = load_examples(config.eval_data, value_hints=config.value_hints)
+        return _with_solved(config, examples), _with_solved(config, held_out)  # from its own
     rng = random.Random(config.seed)
     shuffled = examples[:]
     rng.shuffle(shuffled)
     n_eval = int(len(shuffled) * config.eval_fraction)
-    return shuffled[n_eval:], shuffled[:n_eval]
+    train, held_out = shuffled[n_eval:], shuffled[:n_eval]
+    return _with_solved(config, train), _with_solved(config, held_out, train)
+
+
+def _with_solved(
+    config: TrainConfig, examples: list[Example], pool: list[Example] | None = None
+) -> list[Example]:
+    """Solved examples (`smolsql.solved`) from `pool` (default: `examples`), when configured."""
+    if not config.solved_examples:
+        return examples
+    return with_solved(examples, config.solved_examples, pool, vary_seed=config.seed)
 
 
 def load_for_training(config: TrainConfig, warm_start: str | None = None) -> tuple[Any, Any]:
