@@ -349,8 +349,8 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
 DB_HELP = f"SQLite/DuckDB file, SQLAlchemy URL, or '{SAMPLE_NAME}'"
 SOLVED_HELP = (
     "a JSON or JSON Lines file of {question, sql} pairs answered before on this database: "
-    "the most similar go in the prompt (for a model trained with them: the default model "
-    "answers worse with them)"
+    "the most similar go in the prompt (meant for a model trained with them: the default "
+    "model answers worse with them)"
 )
 
 

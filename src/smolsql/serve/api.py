@@ -50,8 +50,8 @@ SOLVED_FIELD = Field(
     None,
     max_length=MAX_SOLVED_IN_REQUEST,
     description="questions answered before on this database, with their SQL: the most "
-    "similar go in the prompt (default: the server's for the database, if any); for a model "
-    "trained with them, the default model answers worse with them",
+    "similar go in the prompt (default: the server's for the database, if any); meant for a "
+    "model trained with them: the default model answers worse with them",
 )
 
 
