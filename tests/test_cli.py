@@ -88,6 +88,10 @@ def test_the_sample_database_by_name(capsys, tmp_path: Path, monkeypatch) -> Non
         (["ask", "q?", "--db", "{db}", "--solved", "{tmp}/none.json"], "examples file not found"),
         (["ask", "q?", "--db", "{db}", "--solved", "{tmp}/notes.txt"], "not JSON or JSON Lines"),
         (["serve", "--solved", "{tmp}/notes.txt"], "write DATABASE_NAME=FILE"),
+        (
+            ["serve", "--solved", "sample={tmp}/a.json", "--solved", "sample={tmp}/b.json"],
+            "two --solved files for database 'sample'",
+        ),
     ],
 )
 def test_errors_are_one_line_and_exit_2(capsys, sample_db: Path, tmp_path, argv, message) -> None:

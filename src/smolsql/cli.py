@@ -117,14 +117,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _named_files(values: Sequence[str]) -> list[tuple[str, Path]]:
-    """`NAME=FILE` pairs, as --solved gives them."""
-    pairs = []
+    """`NAME=FILE` pairs, as --solved gives them: one file a database, as with --db's names."""
+    pairs: dict[str, Path] = {}
     for value in values:
         name, sep, path = value.partition("=")
         if not (sep and name and path):
             raise SmolsqlError(f"--solved {value!r}: write DATABASE_NAME=FILE")
-        pairs.append((name, Path(path)))
-    return pairs
+        if name in pairs:
+            raise SmolsqlError(f"two --solved files for database {name!r}; give one")
+        pairs[name] = Path(path)
+    return list(pairs.items())
 
 
 def cmd_app(args: argparse.Namespace) -> int:
