@@ -106,7 +106,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from smolsql.solved import read_solved_file
 
     databases = parse_database_args(args.db or [SAMPLE_NAME])
-    solved = {name: read_solved_file(path) for name, path in _named_files(args.solved or [])}
+    solved_files = _named_files(args.solved or [])
+    solved = {name: read_solved_file(path) for name, path in solved_files.items()}
     settings, choice = _generation(args), _choice(args)
     backend = load_backend(args.model, args.backend, settings)
     service = Service(backend, databases, _limits(args), choice, args.value_hints, solved)
@@ -116,7 +117,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _named_files(values: Sequence[str]) -> list[tuple[str, Path]]:
+def _named_files(values: Sequence[str]) -> dict[str, Path]:
     """`NAME=FILE` pairs, as --solved gives them: one file a database, as with --db's names."""
     pairs: dict[str, Path] = {}
     for value in values:
@@ -126,7 +127,7 @@ def _named_files(values: Sequence[str]) -> list[tuple[str, Path]]:
         if name in pairs:
             raise SmolsqlError(f"two --solved files for database {name!r}; give one")
         pairs[name] = Path(path)
-    return list(pairs.items())
+    return pairs
 
 
 def cmd_app(args: argparse.Namespace) -> int:
