@@ -137,6 +137,16 @@ def test_summary_leaves_failed_gold_out_and_counts_empty_matches() -> None:
     }
 
 
+def test_latency_has_median_and_mean() -> None:
+    """Greedy-only questions are fast, sampled ones slow: the mean shows what the median hides."""
+    from dataclasses import replace
+
+    fast, slow = (replace(_prediction("SELECT 1", "SELECT 1"), latency_ms=ms) for ms in (250, 1650))
+    summary = summarize([score(p) for p in (fast, fast, slow, slow, slow)])
+    assert summary["latency_ms_median"] == 1650
+    assert summary["latency_ms_mean"] == 1090
+
+
 def test_predict_then_eval_through_the_cli(tmp_path: Path, sample_db: Path, capsys) -> None:
     data = tmp_path / "data.jsonl"
     write_jsonl(

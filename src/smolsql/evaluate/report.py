@@ -14,6 +14,7 @@ HEADLINE = (
     "n", "execution_accuracy", "greedy_execution_accuracy", "oracle_execution_accuracy",
     "candidates_sampled", "chosen_not_greedy", "syntax_valid", "exact_match", "gold_failed",
     "correct_empty_result", "judge_accuracy", "judge_failed", "latency_ms_median",
+    "latency_ms_mean",
 )  # fmt: skip
 RATES = frozenset({"execution_accuracy", "greedy_execution_accuracy", "oracle_execution_accuracy",
                    "syntax_valid", "exact_match", "judge_accuracy"})  # fmt: skip
