@@ -2,7 +2,7 @@
 
 Under autocast the model's weights, residual stream and norms stay fp32, and every linear
 layer casts its weight and its input to bf16 on each pass; with the weights themselves in
-bf16 (how `precision: bf16` trains now, `train/master.py`) nothing is cast. This times one
+bf16 nothing is cast (tried as `precision: bf16` in commit 8e0d849, `train/master.py`). This times one
 packed Spider row's forward and backward both ways, full fine-tuning, alternating the two
 for several rounds on the same row so that a busy host slows both alike; the minimum of
 each is the figure.

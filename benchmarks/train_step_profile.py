@@ -1,6 +1,6 @@
 """Where one training step's time goes: torch's profiler over one packed Spider row.
 
-Full fine-tuning of the offline SmolLM2-135M-Instruct in bf16 (bf16 weights), as
+Full fine-tuning of the offline SmolLM2-135M-Instruct in bf16 autocast, as
 `configs/spider-full.yaml` trains it: picks the packed row (3,072 tokens at most) at a
 given quantile of schema-prefix length, runs forward and backward once to warm up, then
 once under the profiler, and prints the operators with the most time of their own and
@@ -67,7 +67,8 @@ def main() -> None:
     model, batch, row = packed_row(args.spider, args.quantile, args.max_length, "bf16")
 
     def step() -> None:
-        loss = completion_loss(model, batch)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            loss = completion_loss(model, batch)
         loss.backward()
         model.zero_grad()
 

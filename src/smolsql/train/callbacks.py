@@ -50,6 +50,7 @@ class ExecutionCallback(TrainerCallback):
     def on_epoch_end(self, args: Any, state: Any, control: Any, model: Any = None, **kw: Any):
         if not state.is_world_process_zero or model is None:
             return
+        import torch
 
         from smolsql.backends.base import GenerationSettings
         from smolsql.backends.transformers import TransformersBackend
@@ -61,7 +62,9 @@ class ExecutionCallback(TrainerCallback):
         backend = TransformersBackend(
             model, self.tokenizer, "training", GenerationSettings(128, self.batch_size)
         )
-        predictions = predict(backend, self.examples)  # in the weights' dtype, as trained
+        device = "cuda" if next(model.parameters()).is_cuda else "cpu"
+        with torch.autocast(device, dtype=torch.bfloat16, enabled=bool(args.bf16)):
+            predictions = predict(backend, self.examples)
         summary = summarize([score(p) for p in predictions], by=())
         model.train(was_training)
         self.tokenizer.padding_side = side  # generation pads on the left; training as it was

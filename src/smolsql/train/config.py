@@ -46,9 +46,8 @@ class TrainConfig:
     )
     precision: str = _f(
         "auto",
-        "auto: bf16 where the CPU (avx512_bf16, amx_bf16) or GPU has native bf16, else "
-        "fp32; fp32; bf16. In bf16 the model computes in bf16 weights, and the optimizer "
-        "keeps fp32 master copies of them and fp32 state",
+        "auto: bf16 autocast where the CPU (avx512_bf16, amx_bf16) or GPU has native "
+        "bf16, else fp32; fp32; bf16. Weights and optimizer state stay fp32 in every case",
     )
     packing: str = _f("prefix", "prefix: share each schema across its questions; none")
     max_length: int = _f(2048, "longest training sequence, in tokens")

@@ -1,11 +1,9 @@
-"""Training precision: bf16 where the hardware computes bf16 natively, else fp32.
+"""Training precision: bf16 autocast where the hardware computes bf16 natively, else fp32.
 
-In bf16 the model itself holds bf16 weights, so its forward and backward passes run in
-bf16 with no casts, and AdamW keeps an fp32 master copy of every trainable weight and fp32
-state (`master.py`): small updates add up in the copy instead of rounding away. On a CPU
-with AVX-512 BF16 or AMX, bf16 matmuls run several times faster than fp32 ones
-(`benchmarks/train_throughput.py --precision`), and bf16 weights beat bf16 autocast over
-fp32 weights, which casts every activation a linear layer reads (`benchmarks/bf16_weights.py`).
+Weights and optimizer state stay fp32 in every case: autocast runs the matmuls in bf16,
+while AdamW's small updates land on fp32 master weights instead of rounding away (a
+model loaded in bf16 would lose them). On a CPU with AVX-512 BF16 or AMX, bf16 matmuls
+run several times faster than fp32 ones (`benchmarks/train_throughput.py --precision`).
 """
 
 from __future__ import annotations
@@ -69,10 +67,3 @@ def hardware() -> dict[str, Any]:
         "gpu": gpu,
         "torch": torch.__version__,
     }
-
-
-def training_dtype(precision: str) -> Any:
-    """The dtype a model trains in under a resolved precision ('fp32' or 'bf16')."""
-    import torch
-
-    return torch.bfloat16 if precision == "bf16" else torch.float32

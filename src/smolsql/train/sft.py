@@ -31,7 +31,7 @@ from smolsql.prompt import build_completion, example_prompt
 from smolsql.records import Example
 from smolsql.solved import with_solved
 from smolsql.train.config import TrainConfig
-from smolsql.train.precision import hardware, resolve_precision, training_dtype
+from smolsql.train.precision import hardware, resolve_precision
 
 
 def split_examples(config: TrainConfig) -> tuple[list[Example], list[Example]]:
@@ -59,15 +59,10 @@ def _with_solved(
 
 
 def load_for_training(config: TrainConfig, warm_start: str | None = None) -> tuple[Any, Any]:
-    """The model in its training dtype (bf16 or fp32, `precision.py`), LoRA when asked.
+    """The model in fp32, whatever the precision (autocast does the bf16), LoRA when asked.
 
     `warm_start` names a model whose weights (its adapter merged) replace the base's.
     """
-    model, tokenizer = _load_fp32(config, warm_start)
-    return model.to(training_dtype(resolve_precision(config.precision))), tokenizer
-
-
-def _load_fp32(config: TrainConfig, warm_start: str | None) -> tuple[Any, Any]:
     quiet_transformers()
     import torch
     from transformers import AutoModelForCausalLM
@@ -115,6 +110,7 @@ def checkpoint_dir(config: TrainConfig) -> Path:
 def training_arguments(config: TrainConfig, has_eval: bool, **extra: Any) -> dict[str, Any]:
     import torch
 
+    bf16 = resolve_precision(config.precision) == "bf16"
     return {
         "output_dir": str(checkpoint_dir(config)),
         "num_train_epochs": config.num_train_epochs,
@@ -133,7 +129,7 @@ def training_arguments(config: TrainConfig, has_eval: bool, **extra: Any) -> dic
         "save_total_limit": config.save_total_limit,
         "seed": config.seed,
         "torch_compile": config.torch_compile,
-        "bf16": False,  # no autocast: a bf16 run's weights are bf16 themselves (optimizers())
+        "bf16": bf16,  # autocast over fp32 weights, on the CPU too (use_cpu below)
         "use_cpu": not torch.cuda.is_available() and not torch.backends.mps.is_available(),
         "report_to": [],
         "disable_tqdm": False,  # a progress bar, whatever the library log level
@@ -157,22 +153,6 @@ def build_trainer(
     if config.packing == "prefix":
         return _packed_trainer(config, model, tokenizer, train, held_out, callbacks)
     return _sft_trainer(config, model, tokenizer, train, held_out, callbacks)
-
-
-def bf16_optimizer(config: TrainConfig, args: Any) -> tuple[type, dict[str, Any]] | None:
-    """The Trainer's AdamW over fp32 master copies when the weights train in bf16, else None.
-
-    For the Trainer's `optimizer_cls_and_kwargs`: it builds the optimizer once the model
-    is on its device, so the copies land there too.
-    """
-    if resolve_precision(config.precision) != "bf16":
-        return None
-    from transformers import Trainer
-
-    from smolsql.train.master import MasterAdamW
-
-    _, kwargs = Trainer.get_optimizer_cls_and_kwargs(args)
-    return MasterAdamW, kwargs
 
 
 def _packed_trainer(config, model, tokenizer, train, held_out, callbacks) -> Any:
@@ -206,7 +186,6 @@ def _packed_trainer(config, model, tokenizer, train, held_out, callbacks) -> Any
         data_collator=lambda batch: collate(batch, tokenizer.pad_token_id),
         processing_class=tokenizer,
         callbacks=callbacks,
-        optimizer_cls_and_kwargs=bf16_optimizer(config, args),
     )
 
 
@@ -233,7 +212,6 @@ def _sft_trainer(config, model, tokenizer, train, held_out, callbacks) -> Any:
         eval_dataset=Dataset.from_list(prompt_completion_rows(held_out)) if held_out else None,
         processing_class=tokenizer,
         callbacks=callbacks,
-        optimizer_cls_and_kwargs=bf16_optimizer(config, args),
     )
 
 
