@@ -2,10 +2,10 @@
 
 Under autocast the model's weights, residual stream and norms stay fp32, and every linear
 layer casts its weight and its input to bf16 on each pass; with the weights themselves in
-bf16 nothing is cast (tried as `precision: bf16` in commit 8e0d849, `train/master.py`). This times one
-packed Spider row's forward and backward both ways, full fine-tuning, alternating the two
-for several rounds on the same row so that a busy host slows both alike; the minimum of
-each is the figure.
+bf16 nothing is cast. This times one packed Spider row's forward and backward both ways,
+full fine-tuning, alternating the two for several rounds on the same row so that a busy
+host slows both alike; the minimum of each is the figure. What won here did not carry
+into the Trainer (tried in commit 8e0d849; docs/measurements.md).
 
 Run: .venv/bin/python benchmarks/bf16_weights.py [--quantile 0.1] [--rounds 5] [--json F]
 """
