@@ -206,7 +206,26 @@ def test_report_and_compare(tmp_path: Path, capsys) -> None:
     assert "| same SQL as base | 100.0% | 0.0% |" in out
     assert "| x | 2 | 0.0% | 100.0% |" in out and "| y | 1 | 100.0% | 0.0% |" in out
     assert "tuned against base: better on 1 of 2 databases, worse on 1" in out
+    assert "| right here only / in base only | 0 / 0 | 2 / 1 |" in out  # x's two; y
+    assert "| sign test p | 1.00 | 1.00 |" in out  # three questions prove nothing
     assert main(["compare", str(tmp_path / "nope")]) == 2
+
+
+@pytest.mark.parametrize(
+    ("gained", "lost", "p"),
+    [
+        (0, 0, 1.0),  # no question flipped
+        (5, 5, 1.0),
+        (10, 0, 2 / 2**10),  # ten flips, all one way
+        (15, 5, 0.0414),  # 15 against 5: unlikely by luck alone
+        (21, 26, 0.5601),  # a point of accuracy on 479 questions: luck
+    ],
+)
+def test_sign_test(gained: int, lost: int, p: float) -> None:
+    from smolsql.evaluate.report import sign_test
+
+    assert sign_test(gained, lost) == pytest.approx(p, abs=1e-4)
+    assert sign_test(lost, gained) == sign_test(gained, lost)
 
 
 def test_strict_columns_keeps_the_order() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -130,10 +131,26 @@ def compare_runs(runs: Sequence[Path]) -> str:
     keys = [k for k in HEADLINE if any(k in s for s in summaries)]
     rows = [[k, *(_cell(k, s.get(k, "")) for s in summaries)] for k in keys]
     names = [Path(r).name for r in runs]
-    sqls = [_sql_by_example(Path(r)) for r in runs]
-    if len(runs) > 1 and all(sqls):
-        rows.append([f"same SQL as {names[0]}", *(_pct(_agreement(sqls[0], o)) for o in sqls)])
+    scored = [_scores_by_example(Path(r)) for r in runs]
+    if len(runs) > 1 and all(scored):
+        rows.append([f"same SQL as {names[0]}", *(_pct(_agreement(scored[0], o)) for o in scored)])
+        paired = [_paired(scored[0], other) for other in scored]
+        rows.append([f"right here only / in {names[0]} only", *(f"{g} / {lo}" for g, lo in paired)])
+        rows.append(["sign test p", *(f"{sign_test(g, lo):.2f}" for g, lo in paired)])
     return "\n".join(_table(["metric", *names], rows) + _by_database(summaries, names))
+
+
+def sign_test(gained: int, lost: int) -> float:
+    """Two-sided sign test: how likely a split this uneven is if neither run is better.
+
+    Over the questions exactly one of two runs answers right; a small p says the difference
+    in accuracy is more than the luck of which questions happened to flip.
+    """
+    n = gained + lost
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, i) for i in range(min(gained, lost) + 1))
+    return min(1.0, 2 * tail / 2**n)
 
 
 BY_DATABASE = (
@@ -173,8 +190,8 @@ def _by_database(summaries: Sequence[dict], names: Sequence[str]) -> list[str]:
     return lines
 
 
-def _sql_by_example(run: Path) -> dict[tuple, str]:
-    """Each example's predicted SQL, from the run's scores.jsonl ({} when there is none)."""
+def _scores_by_example(run: Path) -> dict[tuple, Score]:
+    """Each example's score, from the run's scores.jsonl ({} when there is none)."""
     path = (run if run.is_dir() else run.parent) / "scores.jsonl"
     if not path.exists():
         return {}
@@ -183,12 +200,20 @@ def _sql_by_example(run: Path) -> dict[tuple, str]:
             s.prediction.example.db_path,
             s.prediction.example.question,
             s.prediction.example.id,
-        ): s.prediction.sql
+        ): s
         for s in read_jsonl(path, Score)
     }
 
 
-def _agreement(first: dict[tuple, str], other: dict[tuple, str]) -> float | str:
+def _agreement(first: dict[tuple, Score], other: dict[tuple, Score]) -> float | str:
     """The share of the examples both runs answered where they wrote identical SQL."""
     shared = first.keys() & other.keys()
-    return sum(first[k] == other[k] for k in shared) / len(shared) if shared else "-"
+    same = sum(first[k].prediction.sql == other[k].prediction.sql for k in shared)
+    return same / len(shared) if shared else "-"
+
+
+def _paired(first: dict[tuple, Score], other: dict[tuple, Score]) -> tuple[int, int]:
+    """(questions `other` answers right and `first` not, the reverse), over those both ran."""
+    shared = first.keys() & other.keys()
+    right = {k: (first[k].execution == "correct", other[k].execution == "correct") for k in shared}
+    return sum(b and not a for a, b in right.values()), sum(a and not b for a, b in right.values())
