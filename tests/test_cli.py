@@ -123,6 +123,25 @@ def test_a_missing_optional_package_is_one_line_naming_it(sample_db: Path) -> No
     )
 
 
+def test_a_reader_that_stops_reading_gets_no_traceback(tmp_path: Path) -> None:
+    """`smolsql compare ... | head`: the pipe closes before smolsql has written."""
+    import json
+    import subprocess
+    import sys
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "metrics.json").write_text(json.dumps({"n": 1, "execution_accuracy": 1.0}))
+    script = f"import sys; from smolsql.cli import main; sys.exit(main(['compare', {str(run)!r}]))"
+    child = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    child.stdout.close()  # the reader is gone before the first line
+    stderr = child.stderr.read()
+    assert child.wait() == 141
+    assert stderr == ""
+
+
 @pytest.mark.parametrize(
     ("question", "shown", "message"),
     [
