@@ -537,7 +537,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("smolsql: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `smolsql compare ... | head`: the reader has stopped reading
-        # stdout's: the HTTP clients (endpoint.py) turn a socket's into a SmolsqlError
+        # stdout's: the one HTTP client (endpoint.py) catches a socket's as an OSError
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush
         return 141  # as a shell reports a command that SIGPIPE ended
 
