@@ -170,6 +170,7 @@ def test_execution_accuracy_is_logged_after_each_epoch(tiny_model_dir, spider_di
         max_steps=-1,
         num_train_epochs=2,
         execution_eval=str(spider_dir / "train.json"),
+        keep_epochs=True,
     )
     train(config)
     rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").open()]
@@ -182,6 +183,8 @@ def test_execution_accuracy_is_logged_after_each_epoch(tiny_model_dir, spider_di
     first_top = next(r for r in measured if r["eval_execution_accuracy"] == top)
     assert (best["eval_execution_accuracy"], best["step"]) == (top, first_top["step"])
     assert (tmp_path / "run" / "best" / "adapter_model.safetensors").exists()
+    kept = [(tmp_path / "run" / f"epoch-{n}" / "adapter_model.safetensors") for n in (1, 2)]
+    assert kept[0].read_bytes() != kept[1].read_bytes()  # each epoch's own weights
 
 
 @requires_cuda

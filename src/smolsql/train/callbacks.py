@@ -37,7 +37,8 @@ class ExecutionCallback(TrainerCallback):
 
     Logged to metrics.jsonl like the losses. best/ holds the model (or adapter) of the
     epoch with the highest accuracy so far, and best.json says which epoch that was; a
-    resumed run reads it, so an earlier epoch is not beaten by a worse one.
+    resumed run reads it, so an earlier epoch is not beaten by a worse one. With
+    keep_epochs, every epoch's model also stays as epoch-N/, for a study that scores each.
     """
 
     def __init__(self, examples: list, tokenizer: Any, config: Any, batch_size: int = 32) -> None:
@@ -78,9 +79,11 @@ class ExecutionCallback(TrainerCallback):
         with (self.run / "metrics.jsonl").open("a") as f:
             f.write(json.dumps(record) + "\n")
         print(f"smolsql train: epoch {state.epoch:.2f}: validation execution accuracy {accuracy}")
-        if self.best is None or accuracy > self.best["eval_execution_accuracy"]:
-            from smolsql.train.sft import save_model
+        from smolsql.train.sft import save_model
 
+        if self.config.keep_epochs:
+            save_model(model, self.tokenizer, self.run / f"epoch-{round(state.epoch)}", self.config)
+        if self.best is None or accuracy > self.best["eval_execution_accuracy"]:
             save_model(model, self.tokenizer, self.run / "best", self.config)
             (self.run / "best" / "best.json").write_text(json.dumps(record, indent=2) + "\n")
             self.best = record

@@ -29,6 +29,11 @@ class TrainConfig:
         "questions with databases (Spider file, Example JSONL): greedy execution "
         "accuracy on them after each epoch, in metrics.jsonl",
     )
+    keep_epochs: bool = _f(
+        False,
+        "with execution_eval, also keep each epoch's model as epoch-N/ in the run folder, "
+        "so that every epoch can be scored later, not only the best",
+    )
     limit: int | None = _f(None, "use only the first N training examples")
     schema_in_prompt: bool = _f(True, "put the schema in the prompt (the seed setup did not)")
     value_hints: bool = _f(False, "put database values the question names in the prompt (Spider)")
