@@ -128,6 +128,9 @@ def test_train_writes_adapter_and_resume_continues(
     train(_config(tiny_model_dir, spider_dir, run, max_steps=4, resume_from_checkpoint="last"))
     steps = [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert min(steps) == 3 and max(steps) == 4  # continued from step 2, not from 0
+    resumed = json.loads((run / "train_summary.json").read_text())
+    # its speed counts the two steps it ran, not the two before the resume
+    assert resumed["tokens_this_run"] == resumed["tokens"] - summary["tokens"] > 0
     from smolsql.models import resolve_model
 
     assert resolve_model(str(final)).adapter == str(final)  # usable as --model

@@ -239,6 +239,18 @@ def resume_point(config: TrainConfig) -> tuple[str | None, str | None]:
     return None, warm
 
 
+def progress_at(checkpoint: str | None) -> tuple[int, float]:
+    """Tokens seen and epochs done when a run resumes, so that its speed counts only its own.
+
+    Without this, a run resumed near its end divides the whole run's tokens by its last
+    minutes and reports a speed several times the real one.
+    """
+    if not checkpoint:
+        return 0, 0.0
+    state = json.loads((Path(checkpoint) / "trainer_state.json").read_text())
+    return int(state.get("num_input_tokens_seen") or 0), float(state.get("epoch") or 0.0)
+
+
 def train(config: TrainConfig) -> Path:
     """Run one training; returns the folder of the final adapter (or model)."""
     out = Path(config.output_dir)
@@ -250,19 +262,21 @@ def train(config: TrainConfig) -> Path:
     resume, warm_start = resume_point(config)
     model, tokenizer = load_for_training(config, warm_start)
     trainer = build_trainer(config, model, tokenizer, train_set, held_out)
+    tokens_before, epochs_before = progress_at(resume)
     start = time.time()
     trainer.train(resume_from_checkpoint=resume)
     final = out / "final"
     save_model(trainer.model, tokenizer, final, config)
     seconds = time.time() - start
     tokens = trainer.state.num_input_tokens_seen
-    epochs = trainer.state.epoch or 0
+    epochs = (trainer.state.epoch or 0) - epochs_before
     summary = {
         "wall_time_s": round(seconds, 1),
         "examples": len(train_set),
         "global_step": trainer.state.global_step,
         "tokens": tokens,
-        "tokens_per_s": round(tokens / seconds, 1),
+        "tokens_this_run": tokens - tokens_before,
+        "tokens_per_s": round((tokens - tokens_before) / seconds, 1),
         "examples_per_s": round(len(train_set) * epochs / seconds, 2),
         "precision": resolve_precision(config.precision),
         "resumed_from": resume,
