@@ -45,6 +45,9 @@ CASES = [
     ("a tie in votes: the earliest",
      [UNKNOWN, "SELECT title FROM album", "SELECT name FROM customer"], 1,
      ["failed", "rows", "rows"]),
+    ("repaired answers run but do not vote: two repaired alike lose to one that ran as written",
+     [UNKNOWN, "SELECT title FROM album", "SELECT nme FROM artists", "SELECT nam FROM artist"],
+     1, ["failed", "rows", "failed", "failed", "rows", "rows"]),
 ]  # fmt: skip
 
 
@@ -194,3 +197,28 @@ def test_the_adversarial_corpus_as_candidates_changes_nothing(sample_db: Path) -
     assert sum("refused by rule" in c.detail for c in seen) >= 40  # 41 when written
     assert checksum(sample_db) == before
     assert {p.name for p in sample_db.parent.iterdir()} == {sample_db.name}
+
+
+def test_a_recorded_run_replayed_through_the_choosing_stage_chooses_as_it_did(
+    sample_db: Path,
+) -> None:
+    """benchmarks/replay_choice.py measures a change to choosing on recorded answers: with
+    the code unchanged, the replay must make every candidate and choice the run made."""
+    import importlib.util
+
+    from smolsql.predict import predict
+    from smolsql.records import Example
+
+    path = Path(__file__).parents[1] / "benchmarks" / "replay_choice.py"
+    spec = importlib.util.spec_from_file_location("replay_choice", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    script = {f"question {i}": answers for i, (_, answers, *_) in enumerate(CASES)}
+    examples = [Example(f"question {i}", db_path=str(sample_db)) for i in range(len(CASES))]
+    choice = ChoiceSettings(6)
+    made = predict(ScriptedBackend(script), examples, choice)
+    again = predict(module.Replay(made), examples, choice)
+    assert any(len(p.candidates) > 1 for p in made)  # the run sampled, and repaired
+    assert [(p.sql, p.chosen, p.candidates) for p in again] == [
+        (p.sql, p.chosen, p.candidates) for p in made
+    ]

@@ -8,8 +8,11 @@ candidate that failed gets a repaired twin with the schema's closest names
 (`smolsql.sql.repair`); all are checked and run through the same door as every query
 (`run_sql`: the guard, the read-only connection, a row cap and a time limit), and
 the answer is the one that runs, then returns rows, then gives the result most
-candidates agree on, then comes first. With only a schema (no database) the checks
-alone decide.
+candidates agree on, then comes first. Only the answers the model wrote vote: a repaired
+twin is a guess made from a failed answer, and several failed samples repaired alike
+would otherwise outvote answers that ran as written (benchmarks/replay_choice.py measured
+it on every scored validation run). With only a schema (no database) the checks alone
+decide.
 """
 
 from __future__ import annotations
@@ -194,14 +197,15 @@ def _check(
 
 
 def _count_votes(checked: Sequence[tuple[Candidate, Result | None]]) -> list[Candidate]:
-    """Each candidate that ran, with how many candidates that ran got the same answer."""
+    """Each candidate that ran, with how many written candidates that ran got its answer."""
     out = []
     for candidate, result in checked:
         if result is None:
             out.append(candidate)
             continue
         votes = sum(
-            other is not None and same_result(result.rows, other.rows) for _, other in checked
+            other is not None and voter.repair_of is None and same_result(result.rows, other.rows)
+            for voter, other in checked
         )
         out.append(replace(candidate, votes=votes))
     return out
