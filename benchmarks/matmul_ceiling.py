@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from smolsql.train.precision import cpu_model
+from smolsql.machine import cpu_model
 
 # SmolLM2-135M: hidden 576, MLP 1536, 30 layers, 9 query and 3 key/value heads of 64
 HIDDEN, MLP, LAYERS, KV, VOCAB = 576, 1536, 30, 192, 49152

@@ -28,8 +28,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from smolsql.machine import cpu_model
 from smolsql.train.attention import _SegmentRows, layouts
-from smolsql.train.precision import cpu_model
 
 HEADS, DIM = 9, 64  # SmolLM2-135M's attention
 # (prefix, segment lengths): a long schema, a short one, a short one with one long query

@@ -20,10 +20,10 @@ import torch
 from torch.profiler import profile
 
 from smolsql.data.loaders import load_spider
+from smolsql.machine import cpu_model
 from smolsql.train.attention import use_segment_attention
 from smolsql.train.config import TrainConfig
 from smolsql.train.packing import collate, completion_loss, pack_by_prefix
-from smolsql.train.precision import cpu_model
 from smolsql.train.sft import load_for_training
 
 

@@ -24,10 +24,11 @@ from collections import Counter
 from pathlib import Path
 
 from smolsql.data.loaders import load_spider
+from smolsql.machine import cpu_model
 from smolsql.prompt import build_completion, example_prompt
 from smolsql.train.config import TrainConfig, parse_bool
 from smolsql.train.packing import pack_by_prefix
-from smolsql.train.precision import cpu_model, resolve_precision
+from smolsql.train.precision import resolve_precision
 from smolsql.train.sft import build_trainer, load_for_training
 
 

@@ -59,3 +59,16 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, smollm2_tokenizer) 
     LlamaForCausalLM(config).save_pretrained(folder)
     smollm2_tokenizer.save_pretrained(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_gguf(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model in F32, converted into a throwaway cache (the converter stays cached)."""
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (smolsql[fast])")
+    from smolsql.backends.gguf import converter_dir, gguf_file
+    from smolsql.models import resolve_model
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SMOLSQL_LLAMA_CPP_DIR", str(converter_dir()))
+        mp.setenv("SMOLSQL_CACHE", str(tmp_path_factory.mktemp("cache")))
+        return gguf_file(resolve_model(str(tiny_model_dir)), "f32")

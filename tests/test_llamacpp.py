@@ -23,15 +23,6 @@ SETTINGS = GenerationSettings(max_new_tokens=12, batch_size=1)
 
 
 @pytest.fixture(scope="session")
-def tiny_gguf(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny model in F32, converted into a throwaway cache (the converter stays cached)."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SMOLSQL_LLAMA_CPP_DIR", str(converter_dir()))
-        mp.setenv("SMOLSQL_CACHE", str(tmp_path_factory.mktemp("cache")))
-        return gguf_file(resolve_model(str(tiny_model_dir)), "f32")
-
-
-@pytest.fixture(scope="session")
 def tiny_llama(tiny_gguf: Path) -> LlamaCppBackend:
     return LlamaCppBackend(tiny_gguf, settings=SETTINGS)
 

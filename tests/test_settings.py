@@ -10,7 +10,7 @@ import pytest
 from smolsql import settings
 
 ROOT = Path(__file__).parents[1]
-NAME = re.compile(r"\b(?:SMOLSQL|OPENAI|AZURE_OPENAI)_[A-Z0-9_]*[A-Z0-9]\b")
+NAME = re.compile(r"\b(?:SMOLSQL|OPENAI|AZURE_OPENAI|LLAMA_CPP)_[A-Z0-9_]*[A-Z0-9]\b")
 SOURCES = ["src", "tests", "scripts", "benchmarks", ".ci", "Dockerfile", "compose.yaml", "Makefile"]
 
 

@@ -260,15 +260,16 @@ def test_precision_auto_follows_the_hardware(
 ) -> None:
     import torch
 
+    from smolsql import machine
     from smolsql.train import precision
 
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text(f"processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: {flags}\n")
-    monkeypatch.setattr(precision, "CPUINFO", cpuinfo)
+    monkeypatch.setattr(machine, "CPUINFO", cpuinfo)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda_bf16 is not None)
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: bool(cuda_bf16))
     assert precision.resolve_precision(setting) == expected
-    assert precision.cpu_model() == "Some CPU"
+    assert machine.cpu_model() == "Some CPU"
 
 
 def test_unknown_precision_is_named() -> None:

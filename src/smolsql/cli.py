@@ -304,6 +304,17 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    import json
+    from dataclasses import asdict
+
+    from smolsql.doctor import diagnose, report
+
+    findings = diagnose(args.model)
+    print(json.dumps([asdict(f) for f in findings], indent=2) if args.json else report(findings))
+    return 0 if all(f.ok for f in findings) else 1
+
+
 def add_generation_arguments(p: argparse.ArgumentParser) -> None:
     """Flags for `GenerationSettings` and `ChoiceSettings` (ask, predict, serve)."""
     defaults = GenerationSettings()
@@ -508,6 +519,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="print runs' metrics side by side (base vs fine-tuned)")
     p.add_argument("runs", nargs="+", help="run folders")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser(
+        "doctor", help="check this machine: CPU, llama.cpp (one real prompt), torch, cache"
+    )
+    add_model_arguments(p, backend=False)
+    p.add_argument("--json", action="store_true", help="print the findings as JSON")
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("schema", help="print a database's schema as the model sees it")
     p.add_argument("--db", required=True, help=DB_HELP)

@@ -28,6 +28,10 @@ VARIABLES = (
              "q4_k_m, q5_k_m", "q8_0"),
     Variable("SMOLSQL_LLAMA_CPP_DIR", "a llama.cpp checkout whose convert_hf_to_gguf.py to use"),
     Variable("SMOLSQL_LLAMA_SDIST", "llama-cpp-python's source archive on disk, for its converter"),
+    Variable("LLAMA_CPP_LIB_PATH", "llama-cpp-python's own: a folder of llama.cpp libraries "
+             "to load instead of those it was built with"),
+    Variable("SMOLSQL_LLAMACPP_CHECK_UNDER", "a command the llama.cpp check's child runs "
+             "under, e.g. `qemu-x86_64 -cpu Haswell`: would this build run on an older CPU?"),
     Variable("SMOLSQL_OPENAI_BASE_URL", "the openai backend's server (else OPENAI_BASE_URL)"),
     Variable("SMOLSQL_OPENAI_API_KEY", "the openai backend's key (else OPENAI_API_KEY)"),
     Variable("SMOLSQL_OPENAI_MODEL", "the served model's name, when --model does not give it"),

@@ -80,10 +80,13 @@ class LlamaCppBackend(Backend):
     def from_spec(
         cls, spec: ModelSpec, settings: GenerationSettings | None = None, outtype: str = ""
     ) -> LlamaCppBackend:
+        from smolsql.backends.check import require_llamacpp
         from smolsql.backends.gguf import gguf_file
 
         outtype = outtype or env("SMOLSQL_GGUF_TYPE") or ""  # its default: settings.py
-        return cls(gguf_file(spec, outtype), f"{spec.name} ({outtype}, llama.cpp)", settings)
+        path = gguf_file(spec, outtype)
+        require_llamacpp(path)  # a child answers first: a crash there is a message here
+        return cls(path, f"{spec.name} ({outtype}, llama.cpp)", settings)
 
     def close(self) -> None:
         import llama_cpp

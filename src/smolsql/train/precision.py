@@ -8,38 +8,12 @@ run several times faster than fp32 ones (`benchmarks/train_throughput.py --preci
 
 from __future__ import annotations
 
-import platform
-from pathlib import Path
 from typing import Any
 
 from smolsql.errors import SmolsqlError
+from smolsql.machine import cpu_has_bf16, cpu_model
 
 PRECISIONS = ("auto", "fp32", "bf16")
-CPU_BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
-CPUINFO = Path("/proc/cpuinfo")
-
-
-def _cpuinfo_field(name: str) -> str | None:
-    try:
-        text = CPUINFO.read_text()
-    except OSError:
-        return None
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() == name:
-            return value.strip()
-    return None
-
-
-def cpu_model() -> str:
-    """The CPU's marketing name (Linux), else what the platform module says."""
-    return _cpuinfo_field("model name") or platform.processor() or platform.machine()
-
-
-def cpu_has_bf16() -> bool:
-    """Whether the CPU has native bf16 instructions (flags in /proc/cpuinfo)."""
-    flags = set((_cpuinfo_field("flags") or "").split())
-    return bool(flags & CPU_BF16_FLAGS)
 
 
 def resolve_precision(setting: str) -> str:
