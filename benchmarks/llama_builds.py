@@ -8,8 +8,11 @@ in fresh processes with LLAMA_CPP_LIB_PATH pointing at it, on the default model'
           tokens) and ms per decode step for 1 and for 8 sequences (greedy, candidates)
   answers `smolsql predict` (the default 8 candidates) and `smolsql eval` on --data, into
           OUT/NAME/: execution accuracy, greedy, p50 latency, answers equal to the first build's
+  --emulate CPU  also runs the llama.cpp check (one real prompt, `smolsql doctor`'s) under
+          qemu's user-mode emulation of an older CPU (e.g. Haswell: AVX2, no AVX-512): does
+          a library built here run on a machine with fewer instructions?
 Run: .venv/bin/python benchmarks/llama_builds.py default=DIR native=DIR portable=DIR
-       [--limit N] [--out benchmarks/results/llama-builds]
+       [--limit N] [--emulate Haswell] [--out benchmarks/results/llama-builds]
 """
 
 from __future__ import annotations
@@ -67,10 +70,10 @@ def speed() -> dict:
     }
 
 
-def run(command: list[str], library: str) -> str:
+def run(command: list[str], library: str, check: bool = True) -> str:
     environment = {**os.environ, "LLAMA_CPP_LIB_PATH": library}
     done = subprocess.run(command, env=environment, capture_output=True, text=True)
-    if done.returncode:
+    if done.returncode and check:
         sys.exit(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
     return done.stdout
 
@@ -81,6 +84,7 @@ def main() -> None:
     parser.add_argument("--data", default=DEV)
     parser.add_argument("--limit", type=int, help="only the first N questions")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/llama-builds"))
+    parser.add_argument("--emulate", help="a qemu CPU model to run the llama.cpp check on")
     parser.add_argument("--child-speed", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_speed:
@@ -92,6 +96,12 @@ def main() -> None:
     for name, folder in (b.split("=", 1) for b in args.builds):
         row: dict = {"build": name, "libraries": folder}
         row.update(json.loads(run([sys.executable, __file__, "--child-speed"], folder)))
+        if args.emulate:
+            os.environ["SMOLSQL_LLAMACPP_CHECK_UNDER"] = f"qemu-x86_64 -cpu {args.emulate}"
+            report = run([*smolsql, "doctor", "--json"], folder, check=False)
+            del os.environ["SMOLSQL_LLAMACPP_CHECK_UNDER"]
+            found = {f["name"]: f for f in json.loads(report)}["llama.cpp"]
+            row[f"check_on_{args.emulate}"] = found["detail"] if found["ok"] else found["fix"]
         out = args.out / name
         limit = ["--limit", str(args.limit)] if args.limit else []
         predict = ["predict", "--data", args.data, "--out", str(out), "--backend", "llamacpp"]
@@ -103,7 +113,7 @@ def main() -> None:
         row.update(
             n=metrics["n"],
             execution_accuracy=metrics["execution_accuracy"],
-            greedy_execution_accuracy=metrics["greedy_execution_accuracy"],
+            greedy_execution_accuracy=metrics.get("greedy_execution_accuracy"),
             latency_ms_median=metrics.get("latency_ms_median"),
             same_sql_as_first=sum(a == b for a, b in zip(sql, first_sql, strict=True)),
         )

@@ -20,6 +20,11 @@ SCRIPT: dict[str, str | list[str]] = {
     "drop": "DROP TABLE artist",
     "prose": "I am not sure what you mean.",
     "second try": ["SELECT zzzz FROM artist", "SELECT name FROM artist"],
+    "albums or customers": [
+        "SELECT zzzz FROM artist",
+        "SELECT title FROM album",
+        "SELECT name FROM customer",
+    ],
 }
 
 

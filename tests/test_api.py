@@ -186,3 +186,18 @@ def test_candidates_are_chosen_and_reported(sample_db: Path) -> None:
     assert given["choice"]["method"] == "given"
     sql_only = client.post("/v1/sql", json={**body, "candidates": 2}).json()
     assert sql_only["choice"]["tried"] == 2 and sql_only["sql"].startswith("SELECT")
+
+
+def test_alternatives_when_the_candidates_disagree(sample_db: Path) -> None:
+    split = ["SELECT zzzz FROM artist", "SELECT title FROM album", "SELECT name FROM customer"]
+    backend = ScriptedBackend({"which": split, "how many": "SELECT count(*) FROM artist"})
+    client = TestClient(create_app(Service(backend, {"shop": str(sample_db)})))
+    ask = {"question": "Which names?", "database": "shop", "candidates": 3}
+    unsure = client.post("/v1/query", json=ask)
+    assert unsure.status_code == 200
+    shown = unsure.json()["alternatives"]
+    assert [" ".join(a["sql"].split()) for a in shown] == split[1:]
+    assert [a["votes"] for a in shown] == [1, 1]
+    assert shown[0]["sql"] == unsure.json()["sql"] and all(a["rows"] > 0 for a in shown)
+    sure = client.post("/v1/sql", json={"question": "How many artists?", "database": "shop"})
+    assert sure.json()["alternatives"] == []

@@ -113,3 +113,51 @@ def test_a_bad_url_is_a_message_not_a_traceback(app: AppTest) -> None:
     app.sidebar.radio(key="source").set_value("SQLAlchemy URL").run()
     app.sidebar.text_input(key="url").input("nosuchdriver://x/y").run()
     assert not app.exception and app.error
+
+
+def kept_count(app: AppTest) -> int:
+    heading = next(h.value for h in app.sidebar.subheader if h.value.startswith("Kept answers"))
+    return int(heading.split("(")[1].rstrip(")"))
+
+
+def test_keep_an_answer_use_it_next_and_remove_it(app: AppTest) -> None:
+    assert kept_count(app) == 0 and app.checkbox(key="use_kept").value is False  # default model
+    ask(app, "How many artists are there?")
+    app.button(key="keep").click().run()
+    assert kept_count(app) == 1 and "Tick 'Use them" in app.success[-1].value
+    app.checkbox(key="use_kept").check().run()
+    ask(app, "How many artists are there now?")
+    assert any("1 of 1 solved examples in the prompt" in i.value for i in app.info)
+    forget = next(b for b in app.sidebar.button if b.key.startswith("forget-"))
+    forget.click().run()
+    assert kept_count(app) == 0
+    ask(app, "How many artists are there now?")
+    assert not any("solved examples in the prompt" in i.value for i in app.info)
+
+
+def test_edited_sql_is_kept_only_once_it_has_run(app: AppTest, tmp_path: Path) -> None:
+    from smolsql.kept import KeptAnswers
+
+    ask(app, "How many artists are there?")
+    app.text_area(key="sql").input("SELECT count(*) FROM artist WHERE formed_year > 1960").run()
+    assert not [b for b in app.button if b.key == "keep"]  # edited, not run: nothing to keep
+    app.button(key="run").click().run()
+    app.button(key="keep").click().run()
+    (kept,) = KeptAnswers.of("sample").list()
+    assert kept.sql.endswith("formed_year > 1960") and kept.by == "app"
+    assert kept.question == "How many artists are there?"
+
+
+def test_disagreeing_candidates_are_shown_with_their_rows_and_can_be_kept(app: AppTest) -> None:
+    from smolsql.kept import KeptAnswers
+
+    app.number_input(key="candidates").set_value(3).run()
+    ask(app, "Names of albums or customers?")
+    assert "The candidates disagree" in [h.value for h in app.subheader]
+    assert len(app.dataframe) == 2  # the answer's rows, and the other answer's
+    app.button(key="keep-0").click().run()
+    assert [" ".join(k.sql.split()) for k in KeptAnswers.of("sample").list()] == [
+        "SELECT name FROM customer"
+    ]
+    ask(app, "How many artists are there?")  # one vote, no disagreement: nothing more shown
+    assert "The candidates disagree" not in [h.value for h in app.subheader]

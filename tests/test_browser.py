@@ -35,7 +35,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def app_url():
+def app_url(tmp_path: Path):
     port = free_port()
     smolsql = str(Path(sys.executable).with_name("smolsql"))
     proc = subprocess.Popen(
@@ -43,6 +43,7 @@ def app_url():
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "SMOLSQL_KEPT_DIR": str(tmp_path / "kept")},  # not the user's own
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -86,4 +87,42 @@ def test_ask_on_the_sample_database_and_see_rows(app_url: str) -> None:
             assert not page.locator('[data-testid="stException"]').count()
         finally:
             page.screenshot(path=str(out / "app.png"), full_page=True)
+            browser.close()
+
+
+def test_keep_an_answer_see_it_used_and_remove_it(app_url: str) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    out = Path(os.environ.get("SMOLSQL_E2E_OUT", "runs/browser"))
+    out.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        sidebar = page.locator('[data-testid="stSidebar"]')
+
+        def ask(question: str) -> None:
+            box = page.get_by_label("Question")
+            box.wait_for(timeout=300_000)
+            box.fill(question)
+            box.press("Enter")
+            page.get_by_role("button", name="Ask", exact=True).click()
+            page.get_by_text(re.compile(r"^\d+ rows? in \d+ ms")).first.wait_for(timeout=120_000)
+
+        try:
+            page.goto(app_url)
+            ask("How many artists are there?")
+            sidebar.get_by_text("Kept answers (0)").wait_for(timeout=30_000)
+            page.get_by_role("button", name="This is right: keep it").click()  # one click
+            sidebar.get_by_text("Kept answers (1)").wait_for(timeout=30_000)
+            assert sidebar.get_by_text("How many artists are there?").count() == 1
+            sidebar.get_by_text("Use them in the prompt").click()  # the default model: asked
+            ask("How many albums are there?")
+            page.get_by_text("1 of 1 solved examples in the prompt").wait_for(timeout=60_000)
+            page.screenshot(path=str(out / "app-kept.png"), full_page=True)
+            sidebar.get_by_role("button", name="Remove").click()
+            sidebar.get_by_text("Kept answers (0)").wait_for(timeout=30_000)
+            assert not page.locator('[data-testid="stException"]').count()
+        except Exception:
+            page.screenshot(path=str(out / "app-kept-failed.png"), full_page=True)
+            raise
+        finally:
             browser.close()

@@ -12,7 +12,7 @@ import yaml
 from fakes import ScriptedBackend
 
 from smolsql.ask import ask
-from smolsql.choose import CANDIDATE_LIMITS, ChoiceSettings, describe
+from smolsql.choose import CANDIDATE_LIMITS, ChoiceSettings, alternatives, describe
 from smolsql.db import Limits, open_database
 from smolsql.errors import SmolsqlError
 from smolsql.records import Candidate
@@ -222,3 +222,25 @@ def test_a_recorded_run_replayed_through_the_choosing_stage_chooses_as_it_did(
     assert [(p.sql, p.chosen, p.candidates) for p in again] == [
         (p.sql, p.chosen, p.candidates) for p in made
     ]
+
+
+ALTERNATIVES = [
+    ("the greedy answer ran: sure", ["SELECT name FROM artist", "SELECT 1"], []),
+    ("three of four agree: sure",
+     [UNKNOWN, "SELECT count(*) FROM album", "SELECT count(*) FROM album",
+      "SELECT count(*) FROM album", "SELECT name FROM artist"], []),
+    ("two of four agree, no majority: each answer once, the chosen first",
+     CASES[1][1], [3, 2, 4]),
+    ("one vote each, a tie", CASES[5][1], [1, 2]),
+    ("nothing ran: nothing to show", CASES[3][1], []),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("what", "answers", "expected"), ALTERNATIVES, ids=[a[0] for a in ALTERNATIVES]
+)
+def test_alternatives_when_the_candidates_disagree(what, answers, expected, sample_db) -> None:
+    answer, _ = choose_for(answers, sample_db)
+    assert alternatives(answer.prediction) == expected
+    tried = answer.prediction.candidates
+    assert len({tried[i].same_as for i in expected}) == len(expected)  # distinct answers

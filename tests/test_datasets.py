@@ -5,9 +5,19 @@ from pathlib import Path
 
 import pytest
 
-from smolsql.data.loaders import Columns, load_examples, rows_to_examples
+from smolsql.cli import main
+from smolsql.data.loaders import (
+    Columns,
+    load_examples,
+    load_sources,
+    read_database_names,
+    rows_to_examples,
+    select_databases,
+)
 from smolsql.data.sample import SCRIPT, build_sqlite
 from smolsql.errors import SmolsqlError
+from smolsql.train.config import resolve
+from smolsql.train.sft import split_examples
 
 GRETEL_ROWS = [
     {
@@ -95,3 +105,96 @@ def test_bad_sources(tmp_path: Path, name: str, message: str) -> None:
         (tmp_path / name).write_text("hi")
     with pytest.raises(SmolsqlError, match=message):
         load_examples(str(tmp_path / name))
+
+
+@pytest.fixture
+def three_sources(spider_folder: Path) -> dict[str, Path]:
+    """Spider-like sources over two databases: a file, its rewording, and one kept elsewhere."""
+    build_sqlite(SCRIPT, spider_folder / "database" / "shop2" / "shop2.sqlite")
+    other = {
+        "db_id": "shop2",
+        "question": "How many albums?",
+        "query": "SELECT count(*) FROM album",
+    }
+    train = [*json.loads((spider_folder / "dev.json").read_text()), other]
+    reworded = [dict(train[0], question="Number of musicians?"), train[1], train[2]]
+    (spider_folder / "train.json").write_text(json.dumps(train))
+    (spider_folder / "train_syn.json").write_text(json.dumps(reworded))
+    elsewhere = spider_folder / "cosql"
+    elsewhere.mkdir()
+    query = "SELECT genre, count(*) FROM album GROUP BY genre"
+    chat = [{"db_id": "shop", "question": "Albums per genre?", "query": query}]
+    (elsewhere / "train.json").write_text(json.dumps(chat))
+    return {
+        "spider": spider_folder / "train.json",
+        "syn": spider_folder / "train_syn.json",
+        "cosql": elsewhere / "train.json",
+        "databases": spider_folder / "database",
+    }
+
+
+def test_sources_are_concatenated_each_distinct_pair_once(three_sources: dict[str, Path]) -> None:
+    entries = [
+        str(three_sources["spider"]),
+        str(three_sources["syn"]),
+        {"path": str(three_sources["cosql"]), "databases": str(three_sources["databases"])},
+    ]
+    examples = load_sources(entries)
+    assert [e.question for e in examples] == [
+        "How many artists?", "List genres.", "How many albums?",  # Spider
+        "Number of musicians?",  # Spider-Syn's one reworded question; its other two are Spider's
+        "Albums per genre?",  # on Spider's database, from another folder
+    ]  # fmt: skip
+    assert Path(examples[-1].db_path).exists()
+    assert examples[-1].schema == examples[0].schema
+    kept = load_sources(entries, exclude_databases={"shop"})
+    assert [e.question for e in kept] == ["How many albums?"]
+    assert len(load_sources(entries, limit=2)) == 2
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [({"path": "x.json", "weight": 2}, "unknown key"), (3, "a data entry is a path")],
+)
+def test_a_bad_data_entry_is_named(entry: object, message: str) -> None:
+    with pytest.raises(SmolsqlError, match=message):
+        load_sources([entry])
+
+
+def test_database_lists_and_selecting_by_them(three_sources, tmp_path: Path) -> None:
+    listed = tmp_path / "heldout.txt"
+    listed.write_text("# the held-out set\nshop2  # one table chain\n\n")
+    assert read_database_names(listed) == {"shop2"}
+    examples = load_sources(str(three_sources["spider"]))
+    assert [e.question for e in select_databases(examples, only={"shop2"})] == ["How many albums?"]
+    assert len(select_databases(examples, exclude={"shop2"})) == 2
+    (tmp_path / "empty.txt").write_text("# nothing\n")
+    with pytest.raises(SmolsqlError, match="names no database"):
+        read_database_names(tmp_path / "empty.txt")
+
+
+def test_training_mixes_the_listed_sources_without_the_held_out_databases(
+    three_sources: dict[str, Path], tmp_path: Path
+) -> None:
+    (tmp_path / "heldout.txt").write_text("shop2\n")
+    config = tmp_path / "mix.yaml"
+    config.write_text(
+        f"data:\n  - {three_sources['spider']}\n  - {three_sources['syn']}\n"
+        f"  - path: {three_sources['cosql']}\n    databases: {three_sources['databases']}\n"
+        f"exclude_databases: {tmp_path / 'heldout.txt'}\neval_fraction: 0\n"
+    )
+    train, held_out = split_examples(resolve(str(config), {}))
+    assert sorted(e.question for e in train) == [
+        "Albums per genre?", "How many artists?", "List genres.", "Number of musicians?"
+    ]  # fmt: skip
+    assert held_out == []
+
+
+def test_predict_and_data_take_only_the_listed_databases(three_sources, tmp_path: Path) -> None:
+    (tmp_path / "heldout.txt").write_text("shop2\n")
+    out = tmp_path / "heldout.jsonl"
+    args = ["data", "--data", str(three_sources["spider"]), "--out", str(out)]
+    assert main([*args, "--only-databases", str(tmp_path / "heldout.txt")]) == 0
+    assert [json.loads(line)["question"] for line in out.open()] == ["How many albums?"]
+    (tmp_path / "none.txt").write_text("no_such_db\n")
+    assert main([*args, "--only-databases", str(tmp_path / "none.txt")]) == 2

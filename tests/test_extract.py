@@ -24,6 +24,7 @@ def tuned_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) ->
         model.model.norm.weight += 0.5
     folder = tmp_path_factory.mktemp("tuned")
     model.save_pretrained(folder)
+    (folder / "smolsql.json").write_text('{"solved_examples": 3}')  # as training writes it
     return folder
 
 
@@ -35,6 +36,7 @@ def test_full_rank_reproduces_the_fine_tune(tiny_model_dir, tuned_dir, tmp_path)
     base = ModelSpec(str(tiny_model_dir))
     full = max(p.shape[0] for p in linear_weights(load_model(base)).values())
     report = extract_lora(base, tuned_dir, tmp_path / "full", full, dtype="float32")
+    assert (tmp_path / "full" / "smolsql.json").read_text() == '{"solved_examples": 3}'
     assert report.kept_energy == pytest.approx(1.0) and report.worst_layer_error < 1e-5
     assert list(report.whole) == ["model.norm.weight"] and not report.not_kept
     merged_model = load_model(ModelSpec(str(tiny_model_dir), str(tmp_path / "full")))

@@ -115,6 +115,11 @@ def test_train_writes_adapter_and_resume_continues(
         "base_model_name_or_path"
     ] == str(tiny_model_dir)
     assert (run / "loss.png").exists() and (run / "config.yaml").exists()
+    # what its prompts held, so that serving knows whether to give it kept answers
+    assert json.loads((final / "smolsql.json").read_text()) == {
+        "solved_examples": 0,
+        "value_hints": False,
+    }
     assert (cache / "runs" / "run" / "checkpoint-2").is_dir()  # outside the run folder
     assert not list(run.glob("checkpoint-*"))
     config = _config(tiny_model_dir, spider_dir, run)

@@ -197,17 +197,20 @@ def _check(
 
 
 def _count_votes(checked: Sequence[tuple[Candidate, Result | None]]) -> list[Candidate]:
-    """Each candidate that ran, with how many written candidates that ran got its answer."""
+    """Each candidate that ran, with how many written candidates that ran got its answer
+    and which candidate first got it."""
     out = []
     for candidate, result in checked:
         if result is None:
             out.append(candidate)
             continue
-        votes = sum(
-            other is not None and voter.repair_of is None and same_result(result.rows, other.rows)
-            for voter, other in checked
-        )
-        out.append(replace(candidate, votes=votes))
+        same = [
+            i
+            for i, (_, other) in enumerate(checked)
+            if other is not None and same_result(result.rows, other.rows)
+        ]
+        votes = sum(checked[i][0].repair_of is None for i in same)
+        out.append(replace(candidate, votes=votes, same_as=same[0]))
     return out
 
 
@@ -219,6 +222,26 @@ def _best(candidates: Sequence[Candidate]) -> int:
         return (RANK.get(c.status, len(RANK)), bool(c.detail) and c.ran, -c.votes, i)
 
     return min(range(len(candidates)), key=key)
+
+
+def alternatives(prediction: Prediction) -> list[int]:
+    """The candidates to show beside the answer when the model is unsure, answer first.
+
+    Unsure: no answer has more than half the votes of the written candidates that ran,
+    or the two with the most votes tie. Each distinct answer appears once (by its first
+    candidate); when the model is sure, there are none.
+    """
+    tried = prediction.candidates
+    firsts = sorted({c.same_as for c in tried if c.ran and c.same_as is not None})
+    if len(firsts) < 2:
+        return []
+    voters = sum(c.ran and c.repair_of is None for c in tried)
+    votes = sorted((tried[i].votes for i in firsts), reverse=True)
+    if 2 * votes[0] > voters and votes[0] > votes[1]:
+        return []
+    chosen = tried[prediction.chosen].same_as
+    rest = sorted((i for i in firsts if i != chosen), key=lambda i: (-tried[i].votes, i))
+    return ([prediction.chosen] if chosen is not None else []) + rest
 
 
 def describe(prediction: Prediction) -> str:

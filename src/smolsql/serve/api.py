@@ -1,9 +1,10 @@
 """The HTTP API (`smolsql serve`): question in, SQL out; and SQL run read-only, rows out.
 
 POST /v1/sql     {question, database | schema, dialect, candidates, solved}
-                 -> {sql, valid, choice, ...}
+                 -> {sql, valid, choice, alternatives, ...}
 POST /v1/query   {database, question | sql, max_rows, candidates, solved} -> the same, plus rows
 GET  /v1/databases, GET /healthz; OpenAPI docs at /docs.
+GET/POST /v1/databases/{name}/solved, DELETE .../solved/{id}: the answers people kept
 Every route calls `Service`, which calls the same `ask`/`run_sql` as the CLI.
 """
 
@@ -15,15 +16,15 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from smolsql import __version__
 from smolsql.ask import MAX_QUESTION_CHARS, Answer
-from smolsql.choose import MAX_CANDIDATES, describe
+from smolsql.choose import MAX_CANDIDATES, alternatives, describe
 from smolsql.db import Result
 from smolsql.errors import SmolsqlError
-from smolsql.records import Solved
+from smolsql.records import Solved, to_dict
 from smolsql.serve.service import MAX_ROWS_LIMIT, PERSON, Service, UnknownDatabase
 from smolsql.solved import solved_from_items
 from smolsql.sql.text import pretty_sql
@@ -77,12 +78,31 @@ class QueryRequest(BaseModel):
     solved: list[SolvedPair] | None = SOLVED_FIELD
 
 
+class KeepRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    sql: str = Field(min_length=1, max_length=20_000, description="checked: it must run")
+
+
+class KeptAnswer(BaseModel):
+    id: str
+    question: str
+    sql: str
+    at: str = Field(description="when it was kept, ISO 8601 UTC")
+    by: str = Field(description="app, api, cli or import")
+
+
 class Choice(BaseModel):
     method: str = Field(description="greedy, candidates, or given (the request's own SQL)")
     chosen: int = Field(description="which candidate is the answer, from 1 (1: the greedy one)")
     tried: int = Field(description="candidates made (1 when the greedy answer was taken)")
     ran: int = Field(description="candidates that ran on the database")
     summary: str = Field(description="the same in words, e.g. 'tried 8, 3 ran, chose #2'")
+
+
+class Alternative(BaseModel):
+    sql: str
+    votes: int = Field(description="written candidates whose result is this same answer")
+    rows: int = Field(description="rows it returned, up to the candidates' row limit")
 
 
 class SQLResponse(BaseModel):
@@ -93,6 +113,10 @@ class SQLResponse(BaseModel):
     latency_ms: float
     model: str
     choice: Choice
+    alternatives: list[Alternative] = Field(
+        description="when the candidates disagree (no answer has most of the votes, or the "
+        "top two tie): each distinct answer that ran, the chosen one first; else empty"
+    )
 
 
 class QueryResponse(SQLResponse):
@@ -140,6 +164,21 @@ def create_app(service: Service) -> FastAPI:
                 out.append({"name": name, "dialect": db.dialect, "tables": len(db.schema().tables)})
         return out
 
+    @app.get("/v1/databases/{name}/solved", response_model=list[KeptAnswer])
+    def kept(name: str) -> list[KeptAnswer]:
+        return [KeptAnswer(**to_dict(k)) for k in service.kept(name).list()]
+
+    @app.post("/v1/databases/{name}/solved", response_model=KeptAnswer, status_code=201)
+    async def keep(name: str, body: KeepRequest) -> KeptAnswer:
+        kept = await run_in_threadpool(service.keep, name, body.question, body.sql, "api")
+        return KeptAnswer(**to_dict(kept))
+
+    @app.delete("/v1/databases/{name}/solved/{id}", status_code=204)
+    def forget(name: str, id: str) -> Response:
+        if not service.kept(name).remove(id):
+            return _error(404, f"no kept answer {id!r} for {name!r}")
+        return Response(status_code=204)
+
     @app.post("/v1/sql", response_model=SQLResponse)
     async def sql(body: SQLRequest) -> SQLResponse:
         start = time.perf_counter()
@@ -186,6 +225,11 @@ def _answer_fields(answer: Answer, start: float, dialect: str | None = None) -> 
         "latency_ms": round((time.perf_counter() - start) * 1000, 1),
         "model": answer.prediction.model,
         "choice": _choice(answer),
+        "alternatives": [
+            Alternative(sql=tried[i].sql, votes=tried[i].votes, rows=tried[i].rows)
+            for tried in [answer.prediction.candidates]
+            for i in alternatives(answer.prediction)
+        ],
     }
 
 

@@ -18,12 +18,20 @@ import streamlit as st
 
 from smolsql.ask import ask
 from smolsql.backends import GenerationSettings, load_backend
-from smolsql.choose import DEFAULT_CANDIDATES, MAX_CANDIDATES, ChoiceSettings, describe
+from smolsql.choose import (
+    DEFAULT_CANDIDATES,
+    MAX_CANDIDATES,
+    ChoiceSettings,
+    alternatives,
+    describe,
+)
 from smolsql.data.sample import QUESTIONS, open_target
 from smolsql.db import DEFAULT_LIMITS, Database, Limits, Result, open_database
 from smolsql.errors import SmolsqlError
+from smolsql.kept import KeptAnswers, use_kept
 from smolsql.records import Solved
 from smolsql.schema import render_schema
+from smolsql.serve.chart import chart_for
 from smolsql.serve.service import PERSON, Serialized
 from smolsql.settings import env
 from smolsql.solved import solved_from_text
@@ -50,13 +58,17 @@ def upload_path(upload) -> str:
     return str(path)
 
 
-def choose_database() -> Database | None:
+def choose_database() -> tuple[Database, str] | None:
+    """The database, and what names it for its kept answers (the same data, the same name)."""
     source = st.sidebar.radio("Database", SOURCES, key="source")
     if source == SOURCES[0]:
-        return open_target("sample")
+        return open_target("sample"), "sample"
     if source == SOURCES[1]:
         upload = st.sidebar.file_uploader("SQLite database file", key="sqlite_file")
-        return open_database(upload_path(upload)) if upload else None
+        if not upload:
+            return None
+        path = upload_path(upload)  # named by its content
+        return open_database(path), path
     if source == SOURCES[2]:
         uploads = st.sidebar.file_uploader(
             "CSV or Parquet files, one table each",
@@ -68,11 +80,13 @@ def choose_database() -> Database | None:
             return None
         from smolsql.db.duckdb import from_files
 
-        return from_files([(u.name, u.getvalue()) for u in uploads])
+        files = [(u.name, u.getvalue()) for u in uploads]
+        digest = hashlib.sha256(b"".join(n.encode() + d for n, d in sorted(files))).hexdigest()
+        return from_files(files), f"files-{digest[:16]}"
     url = st.sidebar.text_input(
         "SQLAlchemy URL", placeholder="postgresql://user@host/db", key="url"
     )
-    return open_database(url) if url.strip() else None
+    return (open_database(url), url) if url.strip() else None
 
 
 def choose_solved() -> tuple[Solved, ...]:
@@ -94,20 +108,47 @@ def choose_solved() -> tuple[Solved, ...]:
     return solved_from_text(text, upload.name)
 
 
-def show_result(result: Result) -> None:
+def show_result(result: Result, key: str = "result") -> None:
     columns = _unique(result.columns)
     frame = pd.DataFrame(result.rows, columns=columns)
     st.dataframe(frame, hide_index=True)
     note = " (cut at the row limit)" if result.truncated else ""
     rows = "1 row" if len(frame) == 1 else f"{len(frame)} rows"
     st.caption(f"{rows} in {result.elapsed_ms:.0f} ms{note}")
-    numeric = [c for c in columns if pd.api.types.is_numeric_dtype(frame[c])]
-    labels = [c for c in columns if c not in numeric]
-    if numeric and 1 < len(frame) <= 500:
-        chart = frame.set_index(labels[0])[numeric] if labels else frame[numeric]
-        st.bar_chart(chart)
+    chart = chart_for(frame)
+    if chart is not None:
+        data = frame.set_index(chart.x)[list(chart.y)]
+        if chart.kind == "line":
+            data.index = pd.to_datetime(data.index)
+            st.line_chart(data)
+        else:
+            st.bar_chart(data)
     csv = frame.to_csv(index=False).encode()
-    st.download_button("Download CSV", csv, "result.csv", "text/csv", key="download")
+    st.download_button("Download CSV", csv, "result.csv", "text/csv", key=f"download-{key}")
+
+
+def kept_sidebar(store: KeptAnswers, why: str) -> None:
+    """The answers kept for this database, each removable, and whether prompts use them."""
+    kept = store.list()
+    st.sidebar.subheader(f"Kept answers ({len(kept)})")
+    st.sidebar.checkbox("Use them in the prompt", key="use_kept", help=why)  # its state: main
+    for k in reversed(kept):
+        st.sidebar.markdown(f"**{k.question}**  \n`{k.sql}`")
+        if st.sidebar.button("Remove", key=f"forget-{k.id}"):
+            store.remove(k.id)
+            st.rerun()
+
+
+def keep_button(store: KeptAnswers, question: str, sql: str, label: str, key: str) -> None:
+    if st.button(label, key=key):
+        store.add(question, sql, "app")
+        used = st.session_state.get("use_kept")
+        st.success(
+            "Kept for this database: the next questions use it."
+            if used
+            else "Kept for this database. Tick 'Use them in the prompt' for the next questions "
+            "to use it."
+        )
 
 
 def _unique(names: tuple[str, ...]) -> list[str]:
@@ -138,18 +179,29 @@ def main() -> None:
         "each is run read-only, and the best is shown. 1: the first answer only.",
     )
     try:
-        db = choose_database()
+        chosen = choose_database()
         solved = choose_solved()
     except SmolsqlError as exc:
         st.error(str(exc))
         return
-    if db is None:
+    if chosen is None:
         st.info("Choose a database in the sidebar.")
         return
+    db, target = chosen
+    store = KeptAnswers.of(target, dialect=db.dialect)
+    reads, why = use_kept(env("SMOLSQL_APP_KEPT") or "auto", env("SMOLSQL_APP_MODEL"))
+    if state.get("target") != target:  # another database: its own answers, and no answer yet
+        state.target, state.use_kept = target, reads
+        for name in ("sql", "last", "result", "run_error", "ran_sql", "alternatives"):
+            state.pop(name, None)
+    state.setdefault("use_kept", reads)  # a widget's state goes when a run does not draw it
     try:
         with db:
             limits, choice = Limits(max_rows=int(max_rows)), ChoiceSettings(int(candidates))
-            page(db, backend, limits, choice, solved)
+            if not solved and state.use_kept:
+                solved = store.solved()
+            page(db, backend, limits, choice, store, solved)
+            kept_sidebar(store, why)
     except SmolsqlError as exc:
         st.error(str(exc))
     if state.history:
@@ -163,6 +215,7 @@ def page(
     backend: Serialized,
     limits: Limits,
     choice: ChoiceSettings,
+    store: KeptAnswers,
     solved: tuple[Solved, ...] = (),
 ) -> None:
     state = st.session_state
@@ -184,6 +237,9 @@ def page(
         ms = (time.perf_counter() - start) * 1000
         state.sql = answer.sql
         state.result, state.run_error = answer.result, answer.run_error
+        state.ran_sql = answer.sql if answer.result is not None else None
+        tried, shown = answer.prediction.candidates, alternatives(answer.prediction)
+        state.alternatives = [(tried[i].sql, tried[i].votes) for i in shown]
         state.last = {
             "question": question,
             "sql": answer.sql,
@@ -211,12 +267,35 @@ def page(
     if st.button("Run read-only", key="run"):
         try:
             state.result, state.run_error = run_sql(db, sql, limits), None
+            state.ran_sql = sql
         except SmolsqlError as exc:
-            state.result, state.run_error = None, str(exc)
+            state.result, state.run_error, state.ran_sql = None, str(exc), None
     if state.get("run_error"):
         st.error(state.run_error)
     elif state.get("result") is not None:
         show_result(state.result)
+        if state.get("ran_sql") == sql:  # what is kept is what ran, edited or not
+            keep_button(store, last["question"], sql, "This is right: keep it", "keep")
+    show_alternatives(db, limits, store, last.get("question", ""))
+
+
+def show_alternatives(db: Database, limits: Limits, store: KeptAnswers, question: str) -> None:
+    """When the candidates disagree: each other answer that ran, with its rows, to keep."""
+    others = st.session_state.get("alternatives", [])[1:]  # the first is the answer above
+    if not others:
+        return
+    st.subheader("The candidates disagree")
+    st.caption("No answer got most of the candidates' votes. The others, with their rows:")
+    for i, (sql, votes) in enumerate(others):
+        with st.container(border=True):
+            st.code(sql, language="sql")
+            st.caption(f"{votes} candidate{'s' if votes != 1 else ''} gave this answer")
+            try:
+                show_result(run_sql(db, sql, limits), key=f"alternative-{i}")
+            except SmolsqlError as exc:
+                st.error(str(exc))
+                continue
+            keep_button(store, question, sql, "This one is right: keep it", f"keep-{i}")
 
 
 main()

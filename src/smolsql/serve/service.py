@@ -18,7 +18,8 @@ from smolsql.data.sample import NAME as SAMPLE_NAME
 from smolsql.data.sample import open_target
 from smolsql.db import Database, Limits
 from smolsql.errors import SmolsqlError
-from smolsql.records import Example, Prediction, Solved
+from smolsql.kept import KeptAnswers
+from smolsql.records import Example, Kept, Prediction, Solved
 from smolsql.schema import parse_ddl
 from smolsql.sql.checks import find_problems
 from smolsql.sql.run import run_sql
@@ -83,6 +84,9 @@ class Service:
     """Database values the question names go in the prompt (a model trained with them)."""
     solved: dict[str, tuple[Solved, ...]] = field(default_factory=dict)
     """Questions answered before, by database name: the most similar go in the prompt."""
+    use_kept: bool = False
+    """The answers people kept for a database (`smolsql.kept`) go in its prompts, where no
+    file of solved examples was given for it (`smolsql.kept.use_kept` decides)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.backend, Serialized):
@@ -131,7 +135,26 @@ class Service:
             )
 
     def _solved(self, database: str, given: Sequence[Solved] | None) -> Sequence[Solved]:
-        return self.solved.get(database, ()) if given is None else given
+        if given is not None:
+            return given
+        if database in self.solved:
+            return self.solved[database]
+        return self.kept(database).solved() if self.use_kept else ()
+
+    def kept(self, database: str) -> KeptAnswers:
+        """The answers people kept for a served database."""
+        if database not in self.databases:
+            self.open(database)  # the error that names the databases there are
+        return KeptAnswers.of(self.databases[database])
+
+    def keep(self, database: str, question: str, sql: str, by: str) -> Kept:
+        """Keep a checked answer, once it has run read-only on the database."""
+        validate_question(question)
+        with self.open(database) as db:
+            run_sql(db, sql, replace(self.limits, max_rows=1))
+            return KeptAnswers.of(self.databases[database], dialect=db.dialect).add(
+                question, sql, by
+            )
 
     def _choice(self, candidates: int | None) -> ChoiceSettings:
         return self.choice if candidates is None else replace(self.choice, candidates=candidates)

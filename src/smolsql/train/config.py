@@ -21,7 +21,17 @@ def _f(default: Any, help: str) -> Any:
 @dataclass
 class TrainConfig:
     model: str = _f("HuggingFaceTB/SmolLM2-135M", "base: hub id, folder, or the offline alias")
-    data: str = _f("gretel:train", "gretel[:split], a Spider questions file, or a data file")
+    data: str | list = _f(  # noqa: RUF009 (a string default; YAML gives lists)
+        "gretel:train",
+        "gretel[:split], a Spider questions file, or a data file; in YAML also a list of "
+        "them (and of {path, databases} for Spider-format files whose databases are "
+        "elsewhere), concatenated, each distinct question/SQL pair once",
+    )
+    exclude_databases: str | None = _f(
+        None,
+        "a file of database names, one a line, whose questions training leaves out "
+        "(a held-out set: configs/heldout-databases.txt)",
+    )
     eval_data: str | None = _f(None, "separate eval set; else eval_fraction of the data")
     eval_fraction: float = _f(0.02, "share of the data held out for eval loss")
     execution_eval: str | None = _f(

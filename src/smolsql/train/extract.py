@@ -14,11 +14,12 @@ it changed.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from smolsql.errors import SmolsqlError
-from smolsql.models import ModelSpec, load_model
+from smolsql.models import PROMPT_NOTES, ModelSpec, load_model
 from smolsql.train.sft import finalize_adapter
 
 
@@ -113,4 +114,7 @@ def extract_lora(
     finalize_adapter(out, base.base, dtype)
     report = Extraction(rank, len(deltas), round(kept / total, 6), round(worst, 6), not_kept, whole)
     (out / "extraction.json").write_text(json.dumps(asdict(report), indent=2) + "\n")
+    notes = Path(tuned) / PROMPT_NOTES
+    if notes.exists():  # what the model reads in its prompts goes with its weights
+        shutil.copyfile(notes, out / PROMPT_NOTES)
     return report

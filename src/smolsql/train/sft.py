@@ -17,9 +17,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from smolsql.data.loaders import load_examples
+from smolsql.data.loaders import load_examples, load_sources, read_database_names
 from smolsql.errors import SmolsqlError
 from smolsql.models import (
+    PROMPT_NOTES,
     base_location,
     cache_dir,
     load_model,
@@ -35,7 +36,8 @@ from smolsql.train.precision import hardware, resolve_precision
 
 
 def split_examples(config: TrainConfig) -> tuple[list[Example], list[Example]]:
-    examples = load_examples(config.data, config.limit, value_hints=config.value_hints)
+    excluded = read_database_names(config.exclude_databases) if config.exclude_databases else ()
+    examples = load_sources(config.data, config.limit, config.value_hints, excluded)
     if not config.schema_in_prompt:
         examples = [replace(e, schema="") for e in examples]
     if config.eval_data:
@@ -291,6 +293,8 @@ def save_model(model: Any, tokenizer: Any, folder: Path, config: TrainConfig) ->
     """The trained model (or adapter) with its tokenizer, as `--model` loads it."""
     model.save_pretrained(str(folder))
     tokenizer.save_pretrained(str(folder))
+    notes = {"solved_examples": config.solved_examples, "value_hints": config.value_hints}
+    (folder / PROMPT_NOTES).write_text(json.dumps(notes, indent=2) + "\n")
     if config.lora:
         finalize_adapter(folder, config.model, config.adapter_dtype)
 
