@@ -2,7 +2,8 @@
 
 The real default model answers (llama.cpp when installed). Debian's chromium is used as it is
 (`.ci/run` installs it); the test skips, saying why, where it or Playwright is missing.
-The screenshot goes to $SMOLSQL_E2E_OUT (default runs/browser/app.png).
+Screenshots go to $SMOLSQL_E2E_OUT (default runs/browser/), one named after each test, and
+app-kept.png of a kept answer in use (the one in docs/).
 """
 
 from __future__ import annotations
@@ -63,66 +64,56 @@ def app_url(tmp_path: Path):
         proc.wait(timeout=30)
 
 
-def test_ask_on_the_sample_database_and_see_rows(app_url: str) -> None:
+OUT = Path(os.environ.get("SMOLSQL_E2E_OUT", "runs/browser"))
+
+
+@pytest.fixture
+def page(app_url: str, request: pytest.FixtureRequest):
+    """The app in headless Chromium; a screenshot named after the test when it ends."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    out = Path(os.environ.get("SMOLSQL_E2E_OUT", "runs/browser"))
-    out.mkdir(parents=True, exist_ok=True)
+    OUT.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        page.goto(app_url)
         try:
-            page.goto(app_url)
-            # The first load waits for the model (and converts it to GGUF the first time).
-            question = page.get_by_label("Question")
-            question.wait_for(timeout=300_000)
-            question.fill("How many artists are there?")
-            question.press("Enter")
-            page.get_by_role("button", name="Ask", exact=True).click()
-            grid = page.locator('[data-testid="stDataFrame"]')
-            grid.wait_for(timeout=120_000)
-            rows_caption = page.get_by_text(re.compile(r"^\d+ rows? in \d+ ms"))
-            rows_caption.wait_for(timeout=30_000)
-            assert "SELECT" in page.locator("textarea").input_value().upper()
-            assert rows_caption.inner_text().startswith("1 row ")
-            assert not page.locator('[data-testid="stException"]').count()
+            yield page
         finally:
-            page.screenshot(path=str(out / "app.png"), full_page=True)
+            page.screenshot(path=str(OUT / f"{request.node.name}.png"), full_page=True)
             browser.close()
 
 
-def test_keep_an_answer_see_it_used_and_remove_it(app_url: str) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    out = Path(os.environ.get("SMOLSQL_E2E_OUT", "runs/browser"))
-    out.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1100})
-        sidebar = page.locator('[data-testid="stSidebar"]')
+def ask(page, question: str) -> None:
+    """Type a question, ask, and wait for its rows (the first time, for the model too)."""
+    box = page.get_by_label("Question")
+    box.wait_for(timeout=300_000)  # the first load converts the model to GGUF
+    box.fill(question)
+    box.press("Enter")
+    page.get_by_role("button", name="Ask", exact=True).click()
+    page.get_by_text(re.compile(r"^\d+ rows? in \d+ ms")).first.wait_for(timeout=120_000)
 
-        def ask(question: str) -> None:
-            box = page.get_by_label("Question")
-            box.wait_for(timeout=300_000)
-            box.fill(question)
-            box.press("Enter")
-            page.get_by_role("button", name="Ask", exact=True).click()
-            page.get_by_text(re.compile(r"^\d+ rows? in \d+ ms")).first.wait_for(timeout=120_000)
 
-        try:
-            page.goto(app_url)
-            ask("How many artists are there?")
-            sidebar.get_by_text("Kept answers (0)").wait_for(timeout=30_000)
-            page.get_by_role("button", name="This is right: keep it").click()  # one click
-            sidebar.get_by_text("Kept answers (1)").wait_for(timeout=30_000)
-            assert sidebar.get_by_text("How many artists are there?").count() == 1
-            sidebar.get_by_text("Use them in the prompt").click()  # the default model: asked
-            ask("How many albums are there?")
-            page.get_by_text("1 of 1 solved examples in the prompt").wait_for(timeout=60_000)
-            page.screenshot(path=str(out / "app-kept.png"), full_page=True)
-            sidebar.get_by_role("button", name="Remove").click()
-            sidebar.get_by_text("Kept answers (0)").wait_for(timeout=30_000)
-            assert not page.locator('[data-testid="stException"]').count()
-        except Exception:
-            page.screenshot(path=str(out / "app-kept-failed.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
+def test_ask_on_the_sample_database_and_see_rows(page) -> None:
+    ask(page, "How many artists are there?")
+    page.locator('[data-testid="stDataFrame"]').wait_for(timeout=30_000)
+    assert "SELECT" in page.locator("textarea").input_value().upper()
+    rows_caption = page.get_by_text(re.compile(r"^\d+ rows? in \d+ ms"))
+    assert rows_caption.inner_text().startswith("1 row ")
+    assert not page.locator('[data-testid="stException"]').count()
+
+
+def test_keep_an_answer_see_it_used_and_remove_it(page) -> None:
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    ask(page, "How many artists are there?")
+    sidebar.get_by_text("Kept answers (0)").wait_for(timeout=30_000)
+    page.get_by_role("button", name="This is right: keep it").click()  # one click
+    sidebar.get_by_text("Kept answers (1)").wait_for(timeout=30_000)
+    assert sidebar.get_by_role("button", name="Remove").count() == 1
+    sidebar.get_by_text("Use them in the prompt").click()  # the default model: when asked
+    ask(page, "How many albums are there?")
+    page.get_by_text("1 of 1 solved examples in the prompt").wait_for(timeout=60_000)
+    sidebar.get_by_text("How many albums are there?").wait_for(timeout=30_000)  # all drawn
+    page.screenshot(path=str(OUT / "app-kept.png"), full_page=True)
+    sidebar.get_by_role("button", name="Remove").click()
+    sidebar.get_by_text("Kept answers (0)").wait_for(timeout=30_000)
+    assert not page.locator('[data-testid="stException"]').count()

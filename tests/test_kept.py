@@ -179,3 +179,10 @@ def test_ask_says_whether_the_kept_answers_go_in_the_prompt(tmp_path: Path, monk
     assert "1 of 1 solved examples in the prompt" in err
     assert main([*ask, "--kept", "off"]) == 0
     assert "solved examples in the prompt" not in capsys.readouterr().err
+
+
+def test_one_bad_answer_in_an_import_keeps_nothing_and_is_named(store: KeptAnswers) -> None:
+    pairs = [Solved("Names?", "SELECT name FROM artist"), Solved("Gone", "DELETE FROM artist")]
+    with pytest.raises(SmolsqlError, match="answer 2 of 2: refused by rule 'read_only'"):
+        store.add_many(pairs, "import")
+    assert store.list() == []

@@ -124,3 +124,30 @@ def test_doctor_fails_where_llama_cpp_crashes(
     assert main(["doctor", "--model", str(tiny_model_dir)]) == 1
     out = capsys.readouterr().out
     assert "FAIL  llama.cpp" in out and "fix: llama.cpp died with SIGILL" in out
+
+
+def test_a_check_that_cannot_start_is_not_remembered(tiny_gguf: Path, cache: Path, monkeypatch):
+    monkeypatch.setenv("SMOLSQL_LLAMACPP_CHECK_UNDER", "/nonexistent/emulator")
+    verdict = check_llamacpp(tiny_gguf)
+    assert not verdict.ok and verdict.reason.startswith("cannot run the llama.cpp check")
+    assert not list((cache / "checks").glob("*.json"))  # it may pass next time: asked again
+
+
+def test_the_verdict_is_kept_by_content_not_by_time_stamps(tmp_path: Path, monkeypatch) -> None:
+    import os
+
+    from smolsql.backends.check import _key
+
+    libraries = tmp_path / "lib"
+    libraries.mkdir()
+    (libraries / "libllama.so").write_bytes(b"one build")
+    (libraries / "libllama.so.0").write_bytes(b"its versioned copy, not read")
+    gguf = tmp_path / "model-q8_0.gguf"
+    gguf.write_bytes(b"GGUF")
+    monkeypatch.setenv("LLAMA_CPP_LIB_PATH", str(libraries))
+    first = _key(gguf)
+    for path in (libraries / "libllama.so", gguf):
+        os.utime(path, (1, 1))  # an image's copy: the same files, other times
+    assert _key(gguf) == first
+    (libraries / "libllama.so").write_bytes(b"another build")
+    assert _key(gguf) != first

@@ -84,7 +84,15 @@ class KeptAnswers:
         """Keep several answers in one change; each comes back as kept (new or found)."""
         if by not in SOURCES:
             raise SmolsqlError(f"kept by {by!r}; one of {', '.join(SOURCES)}")
-        wanted = [self._checked(p) for p in pairs]
+        pairs = list(pairs)
+        wanted = []
+        for i, pair in enumerate(pairs, 1):
+            try:
+                wanted.append(self._checked(pair))
+            except SmolsqlError as exc:  # one bad answer keeps nothing, and is named
+                raise SmolsqlError(
+                    f"answer {i} of {len(pairs)}: {exc}" if len(pairs) > 1 else str(exc)
+                ) from None
         with self._locked():
             kept = self.list()
             index = {self._key(k.question, k.sql): k for k in kept}

@@ -71,7 +71,7 @@ VARIABLES = (
              group="scripts"),
     Variable("SMOLSQL_TEST_POSTGRES_URL", "tests: a PostgreSQL server (else those tests skip)",
              group="scripts"),
-    Variable("SMOLSQL_E2E_OUT", "tests: where the browser test leaves its screenshot",
+    Variable("SMOLSQL_E2E_OUT", "tests: where the browser tests leave their screenshots",
              group="scripts"),
 )  # fmt: skip
 BY_NAME = {v.name: v for v in VARIABLES}

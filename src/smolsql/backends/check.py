@@ -47,6 +47,8 @@ class LlamaCppCheck:
     """llama.cpp's own list of what the library uses, e.g. "AVX512 = 1 | AMX_INT8 = 0"."""
     seconds: float = 0.0
     checked_at: str = ""
+    lasting: bool = True
+    """False for what may pass (a time-out, a child that could not start): not remembered."""
 
     @property
     def amx_kernels(self) -> bool:
@@ -63,6 +65,8 @@ def check_llamacpp(gguf: str | Path, fresh: bool = False) -> LlamaCppCheck:
         except (OSError, ValueError, TypeError):
             pass  # not checked yet (or a record of another version): check now
     verdict = run_check(Path(gguf))
+    if not verdict.lasting:
+        return verdict
     try:
         record.parent.mkdir(parents=True, exist_ok=True)
         record.write_text(json.dumps(asdict(verdict), indent=1) + "\n")
@@ -88,9 +92,10 @@ def run_check(gguf: Path) -> LlamaCppCheck:
         done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired:
         reason = f"llama.cpp did not answer one prompt within {TIMEOUT_S:.0f} s"
-        return LlamaCppCheck(False, reason, checked_at=when, seconds=TIMEOUT_S)
+        return LlamaCppCheck(False, reason, seconds=TIMEOUT_S, checked_at=when, lasting=False)
     except OSError as exc:
-        return LlamaCppCheck(False, f"cannot run the llama.cpp check: {exc}", checked_at=when)
+        reason = f"cannot run the llama.cpp check: {exc}"
+        return LlamaCppCheck(False, reason, checked_at=when, lasting=False)
     seconds = round(time.perf_counter() - start, 2)
     if done.returncode == 0:
         try:
@@ -127,15 +132,22 @@ def _record_path(gguf: Path) -> Path:
 
 
 def _key(gguf: Path) -> str:
-    """Changes with the CPU, the llama.cpp library files, the GGUF file and the wrapper."""
-    parts = [cpu_fingerprint(), env("SMOLSQL_LLAMACPP_CHECK_UNDER") or ""]
-    for path in (*_library_files(), gguf):
+    """Changes with the CPU, the llama.cpp libraries' content, the GGUF file and the wrapper.
+
+    By content, not time stamps: an image's copy of the same files (new times) is the same
+    build, and its containers must not each check again.
+    """
+    digest = hashlib.sha256(f"{cpu_fingerprint()}|{env('SMOLSQL_LLAMACPP_CHECK_UNDER')}".encode())
+    for path in _library_files():
         try:
-            stat = path.stat()
-            parts.append(f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}")
+            digest.update(path.name.encode() + path.read_bytes())  # a few MB: milliseconds
         except OSError:
-            parts.append(f"{path}:missing")
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+            digest.update(f"{path}:missing".encode())
+    try:  # a cached GGUF's folder is named by what it was made from
+        digest.update(f"{gguf.resolve()}:{gguf.stat().st_size}".encode())
+    except OSError:
+        digest.update(f"{gguf}:missing".encode())
+    return digest.hexdigest()[:16]
 
 
 def _library_files() -> list[Path]:
@@ -148,7 +160,8 @@ def _library_files() -> list[Path]:
         if spec is None or not spec.submodule_search_locations:
             return []
         folder = Path(next(iter(spec.submodule_search_locations))) / "lib"
-    return sorted(p for p in folder.glob("*") if p.suffix in LIBRARY_SUFFIXES or ".so." in p.name)
+    # libllama.so, not its versioned copies (.so.0, .so.0.5.0: the same bytes)
+    return sorted(p for p in folder.glob("*") if p.suffix in LIBRARY_SUFFIXES)
 
 
 def _child(gguf: str) -> int:
