@@ -16,6 +16,7 @@ from smolsql.data.sample import NAME as SAMPLE_NAME
 from smolsql.data.sample import open_target
 from smolsql.db import DEFAULT_LIMITS, Limits
 from smolsql.errors import SmolsqlError
+from smolsql.kept import KEPT_SETTINGS
 from smolsql.schema import DEFAULT_SCHEMA_TOKENS
 
 
@@ -449,7 +450,7 @@ def add_kept_argument(p: argparse.ArgumentParser) -> None:
     """--kept: whether the answers people kept (`smolsql solved`) go in the prompt."""
     p.add_argument(
         "--kept",
-        choices=("auto", "on", "off"),
+        choices=KEPT_SETTINGS,
         default="auto",
         help="the database's kept answers in the prompt: auto (when the model was trained to "
         "read them), on, off",
