@@ -88,9 +88,9 @@ def plot(runs: list[Path], out: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for run in runs:
-        rows = json.loads((run / "curve.json").read_text())["curve"]
+        summary = json.loads((run / "curve.json").read_text())
+        rows, name = summary["curve"], summary["model"]
         xs = list(range(len(rows)))
-        name = json.loads((run / "curve.json").read_text())["model"]
         ax.plot(xs, [r["with_kept"] * 100 for r in rows], marker="o", label=f"{name}, kept answers")
         ax.plot(xs, [r["nothing_kept"] * 100 for r in rows], marker="o", linestyle="--",
                 label=f"{name}, nothing kept")  # fmt: skip

@@ -70,8 +70,8 @@ def speed() -> dict:
     }
 
 
-def run(command: list[str], library: str, check: bool = True) -> str:
-    environment = {**os.environ, "LLAMA_CPP_LIB_PATH": library}
+def run(command: list[str], library: str, check: bool = True, **extra: str) -> str:
+    environment = {**os.environ, "LLAMA_CPP_LIB_PATH": library, **extra}
     done = subprocess.run(command, env=environment, capture_output=True, text=True)
     if done.returncode and check:
         sys.exit(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
@@ -97,9 +97,9 @@ def main() -> None:
         row: dict = {"build": name, "libraries": folder}
         row.update(json.loads(run([sys.executable, __file__, "--child-speed"], folder)))
         if args.emulate:
-            os.environ["SMOLSQL_LLAMACPP_CHECK_UNDER"] = f"qemu-x86_64 -cpu {args.emulate}"
-            report = run([*smolsql, "doctor", "--json"], folder, check=False)
-            del os.environ["SMOLSQL_LLAMACPP_CHECK_UNDER"]
+            under = f"qemu-x86_64 -cpu {args.emulate}"
+            doctor = [*smolsql, "doctor", "--json"]
+            report = run(doctor, folder, check=False, SMOLSQL_LLAMACPP_CHECK_UNDER=under)
             found = {f["name"]: f for f in json.loads(report)}["llama.cpp"]
             row[f"check_on_{args.emulate}"] = found["detail"] if found["ok"] else found["fix"]
         out = args.out / name

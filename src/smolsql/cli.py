@@ -339,7 +339,6 @@ def cmd_solved(args: argparse.Namespace) -> int:
     from smolsql.kept import KeptAnswers
     from smolsql.records import to_dict
     from smolsql.solved import read_solved_file
-    from smolsql.sql.run import run_sql
 
     if args.action == "import":
         pairs = read_solved_file(args.file)  # read first: a bad file changes nothing
@@ -348,8 +347,8 @@ def cmd_solved(args: argparse.Namespace) -> int:
         store = KeptAnswers.of(args.db, args.store, db.dialect)
         if args.action == "add":
             before = {k.id for k in store.list()}
-            run_sql(db, args.sql, Limits(max_rows=1, timeout_s=args.timeout))  # it must run
-            kept = store.add(args.question, args.sql, "cli")
+            limits = Limits(timeout_s=args.timeout)
+            kept = store.add_if_it_runs(db, args.question, args.sql, "cli", limits)
             print(f"{'already kept' if kept.id in before else 'kept'} {kept.id} in {store.path}")
         elif args.action == "import":
             before = {k.id for k in store.list()}

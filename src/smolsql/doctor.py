@@ -50,7 +50,7 @@ def check_llamacpp(model: str | None) -> Finding:
     except PackageNotFoundError:
         fix = "pip install 'smolsql[fast]' (or make setup); until then smolsql uses transformers"
         return Finding("llama.cpp", False, "llama-cpp-python is not installed", fix)
-    from smolsql.backends.check import check_llamacpp as run
+    from smolsql.backends.check import check_llamacpp as verdict_for
     from smolsql.backends.gguf import gguf_file
     from smolsql.models import resolve_model
     from smolsql.settings import env
@@ -59,7 +59,7 @@ def check_llamacpp(model: str | None) -> Finding:
         gguf = gguf_file(resolve_model(model), env("SMOLSQL_GGUF_TYPE") or "")
     except SmolsqlError as exc:
         return Finding("llama.cpp", False, f"llama-cpp-python {installed}: {exc}", "see above")
-    verdict = run(gguf, fresh=True)
+    verdict = verdict_for(gguf, fresh=True)
     if not verdict.ok:
         return Finding("llama.cpp", False, f"llama-cpp-python {installed}", verdict.reason)
     features = " ".join(re.findall(r"(\w+) = 1", verdict.system_info))

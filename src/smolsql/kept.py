@@ -15,13 +15,16 @@ import re
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
+from smolsql.db import Database, Limits
 from smolsql.errors import SmolsqlError
 from smolsql.records import Kept, Solved, read_jsonl, write_jsonl
 from smolsql.settings import env
 from smolsql.sql.guard import check_sql
+from smolsql.sql.run import run_sql
 from smolsql.sql.text import normalized_sql
 
 MAX_KEPT = 1000
@@ -79,6 +82,13 @@ class KeptAnswers:
     def add(self, question: str, sql: str, by: str) -> Kept:
         """Keep one answer (or return the same one kept before)."""
         return self.add_many([Solved(question, sql)], by)[0]
+
+    def add_if_it_runs(
+        self, db: Database, question: str, sql: str, by: str, limits: Limits
+    ) -> Kept:
+        """Keep a person's answer once it has run read-only on its database (a row will do)."""
+        run_sql(db, sql, replace(limits, max_rows=1))
+        return self.add(question, sql, by)
 
     def add_many(self, pairs: Iterable[Solved], by: str) -> list[Kept]:
         """Keep several answers in one change; each comes back as kept (new or found)."""

@@ -7,6 +7,7 @@ platform's.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import platform
 from pathlib import Path
@@ -30,13 +31,18 @@ AMX_FLAGS = frozenset({"amx_tile", "amx_int8", "amx_bf16"})
 """Intel AMX: llama.cpp's AMX kernels die with SIGILL here (scripts/llama-cpp-build.sh)."""
 
 
+@functools.cache
+def _cpuinfo_text(path: Path) -> str:
+    """The file, read once a process (each question's start asks it several things)."""
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
 def _cpuinfo_field(name: str) -> str | None:
     """The first processor's `name` line of /proc/cpuinfo, or None where there is none."""
-    try:
-        text = CPUINFO.read_text()
-    except OSError:
-        return None
-    for line in text.splitlines():
+    for line in _cpuinfo_text(CPUINFO).splitlines():
         key, _, value = line.partition(":")
         if key.strip() == name:
             return value.strip()

@@ -203,19 +203,23 @@ def load_sources(
     (the Trainer shuffles them together): a question asked in the same words with the
     same SQL on the same database in two sources (Spider-Syn leaves a third of Spider's
     questions as they were) is kept once. Questions on `exclude_databases` are left out.
+    `limit` keeps the first N of what is left, each source read no further than its first N.
     """
     entries = [sources] if isinstance(sources, str) else list(sources)
     seen: set[tuple[str, str, str]] = set()
     out: list[Example] = []
     for entry in entries:
-        if isinstance(entry, str):
-            examples = load_examples(entry, value_hints=value_hints)
+        if isinstance(entry, str):  # no source gives more than `limit`: read only those
+            examples = load_examples(entry, limit, value_hints=value_hints)
         elif isinstance(entry, Mapping) and isinstance(entry.get("path"), str):
             unknown = sorted(set(entry) - {"path", "databases"})
             if unknown:
                 raise SmolsqlError(f"data entry {entry['path']}: unknown key(s) {unknown}")
             examples = load_spider(
-                entry["path"], value_hints=value_hints, databases=entry.get("databases")
+                entry["path"],
+                limit=limit,
+                value_hints=value_hints,
+                databases=entry.get("databases"),
             )
         else:
             raise SmolsqlError(f"a data entry is a path or {{path, databases}}, not {entry!r}")

@@ -29,7 +29,7 @@ from smolsql.data.sample import QUESTIONS, open_target
 from smolsql.db import DEFAULT_LIMITS, Database, Limits, Result, open_database
 from smolsql.errors import SmolsqlError
 from smolsql.kept import KeptAnswers, use_kept
-from smolsql.records import Solved
+from smolsql.records import Prediction, Solved
 from smolsql.schema import render_schema
 from smolsql.serve.chart import chart_for
 from smolsql.serve.service import PERSON, Serialized
@@ -238,8 +238,7 @@ def page(
         state.sql = answer.sql
         state.result, state.run_error = answer.result, answer.run_error
         state.ran_sql = answer.sql if answer.result is not None else None
-        tried, shown = answer.prediction.candidates, alternatives(answer.prediction)
-        state.alternatives = [(tried[i].sql, tried[i].votes) for i in shown]
+        state.alternatives = run_alternatives(db, answer.prediction, limits)
         state.last = {
             "question": question,
             "sql": answer.sql,
@@ -276,25 +275,39 @@ def page(
         show_result(state.result)
         if state.get("ran_sql") == sql:  # what is kept is what ran, edited or not
             keep_button(store, last["question"], sql, "This is right: keep it", "keep")
-    show_alternatives(db, limits, store, last.get("question", ""))
+    show_alternatives(store, last.get("question", ""))
 
 
-def show_alternatives(db: Database, limits: Limits, store: KeptAnswers, question: str) -> None:
-    """When the candidates disagree: each other answer that ran, with its rows, to keep."""
-    others = st.session_state.get("alternatives", [])[1:]  # the first is the answer above
+def run_alternatives(db: Database, prediction: Prediction, limits: Limits) -> list[tuple]:
+    """When the candidates disagree: each answer but the first (shown above), with its votes
+    and its rows (or why it has none), run once with the page's row limit, not on every
+    redraw."""
+    out = []
+    for i in alternatives(prediction)[1:]:
+        candidate = prediction.candidates[i]
+        try:
+            rows: Result | str = run_sql(db, candidate.sql, limits)
+        except SmolsqlError as exc:
+            rows = str(exc)
+        out.append((candidate.sql, candidate.votes, rows))
+    return out
+
+
+def show_alternatives(store: KeptAnswers, question: str) -> None:
+    """The other answers when the candidates disagree, each with its rows, to keep."""
+    others = st.session_state.get("alternatives", [])
     if not others:
         return
     st.subheader("The candidates disagree")
     st.caption("No answer got most of the candidates' votes. The others, with their rows:")
-    for i, (sql, votes) in enumerate(others):
+    for i, (sql, votes, rows) in enumerate(others):
         with st.container(border=True):
             st.code(sql, language="sql")
             st.caption(f"{votes} candidate{'s' if votes != 1 else ''} gave this answer")
-            try:
-                show_result(run_sql(db, sql, limits), key=f"alternative-{i}")
-            except SmolsqlError as exc:
-                st.error(str(exc))
+            if isinstance(rows, str):
+                st.error(rows)
                 continue
+            show_result(rows, key=f"alternative-{i}")
             keep_button(store, question, sql, "This one is right: keep it", f"keep-{i}")
 
 

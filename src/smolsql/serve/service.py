@@ -151,10 +151,8 @@ class Service:
         """Keep a checked answer, once it has run read-only on the database."""
         validate_question(question)
         with self.open(database) as db:
-            run_sql(db, sql, replace(self.limits, max_rows=1))
-            return KeptAnswers.of(self.databases[database], dialect=db.dialect).add(
-                question, sql, by
-            )
+            store = KeptAnswers.of(self.databases[database], dialect=db.dialect)
+            return store.add_if_it_runs(db, question, sql, by, self.limits)
 
     def _choice(self, candidates: int | None) -> ChoiceSettings:
         return self.choice if candidates is None else replace(self.choice, candidates=candidates)
