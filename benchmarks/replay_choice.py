@@ -35,9 +35,15 @@ class Replay(Backend):
         self.greedy: dict[str, str] = {}
         self.samples: dict[str, list[str]] = {}
         for p in predictions:
-            prompt = example_prompt(p.example)
-            written = [c.raw for c in p.candidates if c.repair_of is None] or [p.raw]
-            self.greedy[prompt], self.samples[prompt] = written[0], written[1:]
+            for whole in (False, True):  # a linked schema's candidates, then the whole one's
+                written = [
+                    c.raw for c in p.candidates if c.repair_of is None and c.whole_schema == whole
+                ]
+                if not whole:
+                    written = written or [p.raw]
+                if written:
+                    prompt = example_prompt(p.example, whole=whole)
+                    self.greedy[prompt], self.samples[prompt] = written[0], written[1:]
 
     def generate(self, prompts: Sequence[str]) -> list[str]:
         return [self.greedy[p] for p in prompts]

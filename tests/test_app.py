@@ -161,3 +161,17 @@ def test_disagreeing_candidates_are_shown_with_their_rows_and_can_be_kept(app: A
     ]
     ask(app, "How many artists are there?")  # one vote, no disagreement: nothing more shown
     assert "The candidates disagree" not in [h.value for h in app.subheader]
+
+
+def test_schema_linking_follows_the_setting_and_the_sidebar(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SMOLSQL_APP_BACKEND", "fakes:scripted")
+    monkeypatch.setenv("SMOLSQL_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("SMOLSQL_APP_LINK", "on")
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    assert app.checkbox(key="link").value
+    ask(app, "How many artists are there?")
+    assert any(i.value.startswith("schema linking: the prompt shows 1 of") for i in app.info)
+    assert app.dataframe[0].value.iloc[0, 0] == 5
+    app.checkbox(key="link").uncheck().run()
+    ask(app, "How many artists are there?")
+    assert not any(i.value.startswith("schema linking") for i in app.info)

@@ -161,6 +161,23 @@ def test_the_budget_bounds_a_question(sample_db: Path) -> None:
     assert statuses.count("failed") <= 4  # about budget / timeout of them were run
 
 
+class SlowSampler(ScriptedBackend):
+    """Sampling takes longer than the whole checking budget, as on a slow CPU."""
+
+    def sample(self, prompts, n, max_new_tokens=None):
+        time.sleep(0.6)
+        return super().sample(prompts, n, max_new_tokens)
+
+
+def test_the_budget_is_for_checking_not_for_sampling(sample_db: Path) -> None:
+    backend = SlowSampler({"question": [UNKNOWN, "SELECT name FROM artist"]})
+    choice = ChoiceSettings(3, CANDIDATE_LIMITS, budget_s=0.5)
+    with open_database(sample_db) as db:
+        answer = ask(backend, "the question", db.schema(), db, choice=choice)
+    statuses = [c.status for c in answer.prediction.candidates]
+    assert statuses == ["failed", "rows", "rows"] and answer.sql.split()[1] == "name"
+
+
 @pytest.mark.parametrize("bad", [0, 33, 1000, -1, 2.5])
 def test_bad_candidate_counts_are_refused(bad) -> None:
     with pytest.raises(SmolsqlError, match="candidates must be a whole number from 1 to 32"):

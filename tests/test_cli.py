@@ -171,3 +171,29 @@ def test_export_writes_a_merged_folder_once(capsys, tiny_model_dir: Path, tmp_pa
     assert code == 0 and said.startswith("wrote ") and (out / "config.json").exists()
     code, _, err = run(capsys, "export", str(out), "--model", str(tiny_model_dir))
     assert code == 2 and "not empty" in err
+
+
+@pytest.mark.parametrize("link", ["on", "off"])
+def test_ask_and_predict_link_the_schema_when_asked(capsys, sample_db: Path, tmp_path, link):
+    import json
+
+    code, out, err = run(
+        capsys, "ask", "How many artists?", "--db", str(sample_db), "--link-schema", link, *FAKE
+    )
+    assert code == 0 and "FROM artist" in out
+    assert ("note: schema linking: the prompt shows 1 of" in err) == (link == "on")
+    data = tmp_path / "q.jsonl"
+    data.write_text(json.dumps({"question": "How many artists?", "db_path": str(sample_db)}))
+    argv = ["predict", "--data", str(data), "--out", str(tmp_path / "run"), "--link-schema", link]
+    code, _, err = run(capsys, *argv, *FAKE)
+    assert code == 0, err
+    record = json.loads((tmp_path / "run" / "predictions.jsonl").read_text())
+    linked = record["example"]["linked_schema"]
+    assert (linked.startswith("CREATE TABLE artist") and "album" not in linked) == (link == "on")
+    assert "CREATE TABLE album" in record["example"]["schema"] or link == "off"
+
+
+def test_link_schema_takes_on_or_off(capsys, sample_db: Path) -> None:
+    with pytest.raises(SystemExit):
+        main(["ask", "How many artists?", "--db", str(sample_db), "--link-schema", "maybe"])
+    assert "invalid choice: 'maybe'" in capsys.readouterr().err

@@ -16,6 +16,7 @@ from smolsql.choose import ChoiceSettings, choose
 from smolsql.db import DEFAULT_LIMITS, Database, Limits, Result
 from smolsql.errors import SmolsqlError, read_text
 from smolsql.hints import value_hints as value_hints_for
+from smolsql.link import LinkSettings, linked_schema
 from smolsql.predict import predict
 from smolsql.records import Example, Prediction, Solved
 from smolsql.schema import DEFAULT_SCHEMA_TOKENS, Schema, parse_ddl, render_schema
@@ -76,22 +77,43 @@ def build_example(
     count_tokens: Callable[[str], int] | None = None,
     hints: tuple[str, ...] = (),
     solved: tuple[Solved, ...] = (),
+    link: LinkSettings | None = None,
+    values: Sequence[str] = (),
 ) -> tuple[Example, tuple[str, ...]]:
-    """The `Example` for a question, and notes on what the schema budget left out."""
+    """The `Example` for a question, and notes on what linking and the budget left out.
+
+    With `link`, the prompt shows the tables `smolsql.link` picks for the question
+    (`values`, the database values it names, help pick them).
+    """
     question = validate_question(question)
-    rendered = render_schema(schema, question, max_schema_tokens, count_tokens)
     notes = []
-    dropped = rendered.dropped_tables
-    if dropped:
-        shown = ", ".join(dropped[:8]) + (", ..." if len(dropped) > 8 else "")
+    whole = render_schema(schema, question, max_schema_tokens, count_tokens)
+    shown, cut = linked_schema(schema, question, values, link) if link else (schema, ())
+    linked = render_schema(shown, question, max_schema_tokens, count_tokens) if cut else None
+    if cut:
+        notes.append(
+            f"schema linking: the prompt shows {len(shown.tables)} of {len(schema.tables)} "
+            "tables, those the question is about (candidates also see them all)"
+        )
+    prompt = linked or whole
+    if prompt.dropped_tables:
+        dropped = prompt.dropped_tables
+        listed = ", ".join(dropped[:8]) + (", ..." if len(dropped) > 8 else "")
         notes.append(
             f"schema too long for the prompt: left out {len(dropped)} of "
-            f"{len(schema.tables)} tables least related to the question ({shown})"
+            f"{len(shown.tables)} tables least related to the question ({listed})"
         )
-    if rendered.truncated_tables:
-        notes.append(f"columns left out of table {rendered.truncated_tables[0]}")
+    if prompt.truncated_tables:
+        notes.append(f"columns left out of table {prompt.truncated_tables[0]}")
     example = Example(
-        question, rendered.text, None, db_path, schema.dialect, hints=hints, solved=solved
+        question,
+        whole.text,
+        None,
+        db_path,
+        schema.dialect,
+        hints=hints,
+        solved=solved,
+        linked_schema=linked.text if linked else "",
     )
     return example, tuple(notes)
 
@@ -107,6 +129,7 @@ def ask(
     choice: ChoiceSettings | None = None,
     value_hints: bool = False,
     solved: Sequence[Solved] = (),
+    link: LinkSettings | None = None,
 ) -> Answer:
     """Answer one question; with `run`, also run the SQL on `db` read-only.
 
@@ -114,10 +137,12 @@ def ask(
     greedy answer alone, never run unless `run`). `value_hints` puts values from `db`
     that the question names in the prompt (for a model trained with them). `solved`
     holds questions answered before on this database; the most similar go in the prompt.
+    `link` shows the prompt only the tables the question needs (`smolsql.link`); the
+    answer is still checked and repaired against the whole schema.
     """
     if run and db is None:
         raise SmolsqlError("there is no database to run the SQL on")
-    hints = value_hints_for(db, schema, question) if value_hints and db else ()
+    values = value_hints_for(db, schema, question) if (value_hints or link) and db else ()
     shown = most_similar(question, solved)
     example, notes = build_example(
         question,
@@ -125,8 +150,10 @@ def ask(
         db.label if db else None,
         max_schema_tokens,
         backend.count_tokens,
-        hints,
+        values if value_hints else (),
         shown,
+        link,
+        values,
     )
     if shown:
         notes += (f"{len(shown)} of {len(solved)} solved examples in the prompt, the most similar",)

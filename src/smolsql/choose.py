@@ -12,7 +12,8 @@ candidates agree on, then comes first. Only the answers the model wrote vote: a 
 twin is a guess made from a failed answer, and several failed samples repaired alike
 would otherwise outvote answers that ran as written (benchmarks/replay_choice.py measured
 it on every scored validation run). With only a schema (no database) the checks alone
-decide.
+decide. Where the prompt shows a linked schema, candidates come from it and from the
+whole schema alike (`choose`).
 """
 
 from __future__ import annotations
@@ -80,33 +81,67 @@ def choose(
 
     `greedy` is the model's greedy prediction; candidates are sampled only when it
     fails the fast path. The returned prediction records every candidate tried.
+
+    When linking cut the example's schema (`smolsql.link`), there is a database and the
+    greedy answer fails the fast path, the whole schema's greedy answer joins the
+    candidates and the samples are split between the two prompts, so that a table
+    linking missed can still win the vote.
     """
     settings = settings or ChoiceSettings()
     if settings.candidates == 1:
         return greedy, None  # plain greedy: nothing checked or run here
     start = time.perf_counter()
     deadline = start + settings.budget_s
-    first, first_rows = _check(greedy.sql, greedy.raw, schema, db, settings, deadline)
-    if _passes(first, db):
-        return replace(greedy, candidates=(first,), chosen=0), first_rows
     example = greedy.example
+    first = _check(greedy.sql, greedy.raw, schema, db, settings, deadline)
+    checked = [first]
+    seen: dict[str, tuple[Candidate, Result | None]] = {greedy.sql: first}
+    if _passes(first[0], db):
+        return _chosen(greedy, checked, 0, start), first[1]
+    twin = bool(example.linked_schema) and db is not None  # rows to compare the two by
+    if twin:  # the whole schema's greedy answer, lest linking missed a table
+        raw = backend.generate([example_prompt(example, whole=True)])[0]
+        whole = _check_once(_sql(raw, example.dialect), raw, seen, schema, db, settings, deadline)
+        checked.append((replace(whole[0], whole_schema=True), whole[1]))
     if not backend.can_sample:  # a module:factory backend that only answers greedily
-        return replace(greedy, candidates=(first,), chosen=0), first_rows
+        index = _best(_count_votes(checked))
+        return _chosen(greedy, checked, index, start), checked[index][1]
     limit = _sample_limit(backend, greedy.raw)
-    raws = backend.sample([example_prompt(example)], settings.candidates - 1, limit)[0]
+    left = settings.candidates - len(checked)
+    sources = [(example_prompt(example), False)]
+    if twin:
+        sources.append((example_prompt(example, whole=True), True))
+    written = []
+    for i, (prompt, whole_schema) in enumerate(sources):
+        n = left // len(sources) + (i < left % len(sources))
+        raws = backend.sample([prompt], n, limit)[0] if n else []
+        written += [(raw, whole_schema) for raw in raws]
     deadline = time.perf_counter() + settings.budget_s  # the budget is for checking, not sampling
-    checked = [(first, first_rows)]
-    seen: dict[str, tuple[Candidate, Result | None]] = {greedy.sql: checked[0]}
-    for raw in raws:
-        sql = pretty_sql(extract_sql(raw, example.dialect), example.dialect)
-        checked.append(_check_once(sql, raw, seen, schema, db, settings, deadline))
+    for raw, whole_schema in written:
+        sql = _sql(raw, example.dialect)
+        candidate, rows = _check_once(sql, raw, seen, schema, db, settings, deadline)
+        checked.append((replace(candidate, whole_schema=whole_schema), rows))
     if schema is not None:
         checked += _repairs(checked, seen, schema, db, settings, deadline)
-    candidates = _count_votes(checked)
-    index = _best(candidates)
+    index = _best(_count_votes(checked))
+    return _chosen(greedy, checked, index, start), checked[index][1]
+
+
+def _sql(raw: str, dialect: str) -> str:
+    return pretty_sql(extract_sql(raw, dialect), dialect)
+
+
+def _chosen(
+    greedy: Prediction,
+    checked: Sequence[tuple[Candidate, Result | None]],
+    index: int,
+    start: float,
+) -> Prediction:
+    """`greedy` with the candidates tried and the chosen one's SQL, its time added."""
+    candidates = _count_votes(checked) if len(checked) > 1 else [c for c, _ in checked]
     chosen = candidates[index]
     elapsed_ms = (time.perf_counter() - start) * 1000
-    prediction = replace(
+    return replace(
         greedy,
         sql=chosen.sql,
         raw=chosen.raw,
@@ -114,7 +149,6 @@ def choose(
         chosen=index,
         latency_ms=greedy.latency_ms + elapsed_ms,
     )
-    return prediction, checked[index][1]
 
 
 def _repairs(

@@ -17,6 +17,7 @@ from smolsql.data.sample import open_target
 from smolsql.db import DEFAULT_LIMITS, Limits
 from smolsql.errors import SmolsqlError
 from smolsql.kept import KEPT_SETTINGS
+from smolsql.link import DEFAULT_LINKING, LINKING, link_settings
 from smolsql.schema import DEFAULT_SCHEMA_TOKENS
 
 
@@ -51,6 +52,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             choice,
             args.value_hints,
             solved,
+            link_settings(args.link_schema),
         )
     finally:
         if db is not None:
@@ -130,7 +132,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     backend = load_backend(args.model, args.backend, settings)
     use, why = use_kept(args.kept, args.model)
     print(f"smolsql: {why}", file=sys.stderr)
-    service = Service(backend, databases, _limits(args), choice, args.value_hints, solved, use)
+    service = Service(
+        backend,
+        databases,
+        _limits(args),
+        choice,
+        args.value_hints,
+        solved,
+        use,
+        link_settings(args.link_schema),
+    )
     app = create_app(service)
     print(f"smolsql: serving {backend.name} on http://{args.host}:{args.port} (docs at /docs)")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
@@ -161,6 +172,7 @@ def cmd_app(args: argparse.Namespace) -> int:
         "SMOLSQL_APP_BACKEND": args.backend,
         "SMOLSQL_APP_CANDIDATES": str(ChoiceSettings(args.candidates).candidates),
         "SMOLSQL_APP_KEPT": args.kept,
+        "SMOLSQL_APP_LINK": args.link_schema,
     }
     if args.model:
         env["SMOLSQL_APP_MODEL"] = args.model
@@ -240,6 +252,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
         from smolsql.solved import with_solved
 
         examples = with_solved(examples, args.solved_examples)
+    link = link_settings(args.link_schema)
+    if link:
+        from smolsql.link import with_linked_schemas
+
+        examples = with_linked_schemas(examples, link, samples=args.samples)
     backend = load_backend(args.model, args.backend, settings)
     out = Path(args.out)
     predictions = predict_to_file(
@@ -456,6 +473,18 @@ def add_kept_argument(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_link_argument(p: argparse.ArgumentParser) -> None:
+    """--link-schema: whether prompts show only the tables the question needs."""
+    p.add_argument(
+        "--link-schema",
+        choices=LINKING,
+        default=DEFAULT_LINKING,
+        help="on: the prompt shows the tables the question names and those joining them, "
+        "and candidates are also written from the whole schema (smolsql.link); off: the "
+        "whole schema",
+    )
+
+
 def add_limit_arguments(p: argparse.ArgumentParser, rows_help: str) -> None:
     """--max-rows and --timeout, the limits every query that runs is held to."""
     p.add_argument("--max-rows", type=int, default=DEFAULT_LIMITS.max_rows, help=rows_help)
@@ -485,6 +514,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--solved", type=Path, help=SOLVED_HELP)
     add_kept_argument(p)
+    add_link_argument(p)
     add_generation_arguments(p)
     add_limit_arguments(p, "rows shown with --run")
     p.set_defaults(func=cmd_ask)
@@ -505,6 +535,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="put up to N other questions on the same database, with their SQL, in each "
         "prompt (most similar first; never one with the question's own SQL)",
     )
+    add_link_argument(p)
     add_generation_arguments(p)
     p.set_defaults(func=cmd_predict)
 
@@ -549,6 +580,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--solved", action="append", metavar="NAME=FILE", help=f"per database: {SOLVED_HELP}"
     )
     add_kept_argument(p)
+    add_link_argument(p)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=int, default=8000)
     add_model_arguments(p)
@@ -562,6 +594,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_arguments(p)
     p.add_argument("--candidates", type=int, default=DEFAULT_CANDIDATES, help="as for ask")
     add_kept_argument(p)
+    add_link_argument(p)
     p.set_defaults(func=cmd_app)
 
     p = sub.add_parser("export", help="write the model in use, adapter merged: a folder or GGUF")

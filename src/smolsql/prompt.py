@@ -64,11 +64,14 @@ def _user_turn(question: str, extra: str = "") -> str:
     return f"{START_OF_TURN}user\nWrite a SQL query for: {question.strip()}{extra}{END_OF_TURN}\n"
 
 
-def example_prompt(example: Example) -> str:
-    """The prompt for an `Example`, as training, evaluation and serving all build it."""
-    return build_prompt(
-        example.question, example.schema, example.dialect, example.hints, example.solved
-    )
+def example_prompt(example: Example, whole: bool = False) -> str:
+    """The prompt for an `Example`, as training, evaluation and serving all build it.
+
+    It shows the linked schema when the example has one (`smolsql.link`), the whole
+    schema with `whole`.
+    """
+    schema = example.schema if whole or not example.linked_schema else example.linked_schema
+    return build_prompt(example.question, schema, example.dialect, example.hints, example.solved)
 
 
 def build_completion(sql: str) -> str:

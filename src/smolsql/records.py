@@ -66,6 +66,9 @@ class Example:
     """Database values the question names (`table.column = 'Value'`), when asked for."""
     solved: tuple[Solved, ...] = ()
     """Other questions on the same database with their SQL, shown first (`smolsql.solved`)."""
+    linked_schema: str = ""
+    """`schema` cut to the tables the question needs (`smolsql.link`), when linking cut it:
+    the prompt shows this, and the choosing stage also samples from the whole `schema`."""
 
 
 CandidateStatus = Literal["unchecked", "rows", "empty", "valid", "invalid", "failed", "skipped"]
@@ -101,6 +104,8 @@ class Candidate:
     """When this is a repair (`smolsql.sql.repair`): the index of the candidate it repairs."""
     same_as: int | None = None
     """When it ran: the index of the first candidate whose result is the same answer."""
+    whole_schema: bool = False
+    """Written from the prompt with the whole schema, where linking had cut it."""
 
     @property
     def ran(self) -> bool:

@@ -29,6 +29,7 @@ from smolsql.data.sample import QUESTIONS, open_target
 from smolsql.db import DEFAULT_LIMITS, Database, Limits, Result, open_database
 from smolsql.errors import SmolsqlError
 from smolsql.kept import KeptAnswers, use_kept
+from smolsql.link import DEFAULT_LINKING, LinkSettings, link_settings
 from smolsql.records import Prediction, Solved
 from smolsql.schema import render_schema
 from smolsql.serve.chart import chart_for
@@ -178,6 +179,13 @@ def main() -> None:
         help="When the first answer does not run and return rows, the model writes more, "
         "each is run read-only, and the best is shown. 1: the first answer only.",
     )
+    linking = st.sidebar.checkbox(
+        "Schema linking",
+        value=(env("SMOLSQL_APP_LINK") or DEFAULT_LINKING) == "on",
+        key="link",
+        help="The prompt shows the tables the question is about and those joining them; "
+        "candidates are also written from the whole schema.",
+    )
     try:
         chosen = choose_database()
         solved = choose_solved()
@@ -200,7 +208,8 @@ def main() -> None:
             limits, choice = Limits(max_rows=int(max_rows)), ChoiceSettings(int(candidates))
             if not solved and state.use_kept:
                 solved = store.solved()
-            page(db, backend, limits, choice, store, solved)
+            link = link_settings("on" if linking else "off")
+            page(db, backend, limits, choice, store, solved, link)
             kept_sidebar(store, why)
     except SmolsqlError as exc:
         st.error(str(exc))
@@ -217,6 +226,7 @@ def page(
     choice: ChoiceSettings,
     store: KeptAnswers,
     solved: tuple[Solved, ...] = (),
+    link: LinkSettings | None = None,
 ) -> None:
     state = st.session_state
     schema = db.schema()
@@ -232,7 +242,15 @@ def page(
     if st.button("Ask", type="primary", key="ask") and question.strip():
         start = time.perf_counter()
         answer = ask(
-            backend, question, schema, db, run=True, limits=limits, choice=choice, solved=solved
+            backend,
+            question,
+            schema,
+            db,
+            run=True,
+            limits=limits,
+            choice=choice,
+            solved=solved,
+            link=link,
         )
         ms = (time.perf_counter() - start) * 1000
         state.sql = answer.sql

@@ -19,6 +19,7 @@ from smolsql.data.sample import open_target
 from smolsql.db import Database, Limits
 from smolsql.errors import SmolsqlError
 from smolsql.kept import KeptAnswers
+from smolsql.link import LinkSettings
 from smolsql.records import Example, Kept, Prediction, Solved
 from smolsql.schema import parse_ddl
 from smolsql.sql.checks import find_problems
@@ -87,6 +88,8 @@ class Service:
     use_kept: bool = False
     """The answers people kept for a database (`smolsql.kept`) go in its prompts, where no
     file of solved examples was given for it (`smolsql.kept.use_kept` decides)."""
+    link: LinkSettings | None = None
+    """Prompts show the tables each question needs (`smolsql.link`); None: the whole schema."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.backend, Serialized):
@@ -122,7 +125,9 @@ class Service:
         choice = self._choice(candidates)
         if schema is not None:
             parsed = parse_ddl(schema, dialect or "sqlite")
-            return ask(self.backend, question, parsed, choice=choice, solved=solved or ())
+            return ask(
+                self.backend, question, parsed, choice=choice, solved=solved or (), link=self.link
+            )
         with self.open(database) as db:  # type: ignore[arg-type]
             return ask(
                 self.backend,
@@ -132,6 +137,7 @@ class Service:
                 choice=choice,
                 value_hints=self.value_hints,
                 solved=self._solved(database, solved),  # type: ignore[arg-type]
+                link=self.link,
             )
 
     def _solved(self, database: str, given: Sequence[Solved] | None) -> Sequence[Solved]:
@@ -189,6 +195,7 @@ class Service:
                     choice=self._choice(candidates),
                     value_hints=self.value_hints,
                     solved=self._solved(database, solved),
+                    link=self.link,
                 )
                 answer.require_sql()
                 if answer.run_error:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from smolsql.errors import SmolsqlError
-from smolsql.prompt import build_completion, example_prompt, prompt_prefix
+from smolsql.prompt import build_completion, example_prompt, shared_prefix
 from smolsql.records import Example
 
 IGNORE = -100
@@ -49,7 +49,7 @@ def pack_by_prefix(
     rng = random.Random(seed)
     groups: dict[str, list[Example]] = defaultdict(list)
     for ex in examples:
-        groups[prompt_prefix(ex.schema, ex.dialect)].append(ex)
+        groups[shared_prefix(example_prompt(ex))].append(ex)
     packed: list[Packed] = []
     skipped = 0
     for prefix, members in groups.items():

@@ -1,0 +1,272 @@
+"""Schema linking: the tables a question needs, picked before the SQL is written.
+
+A 135M model confuses a schema's names even when it has four tables (`T1.name` on a
+table without one, a join that skips the table a foreign-key chain needs); shown only
+the tables the gold SQL reads, the default model answers far more validation questions
+right (docs/schema-linking.md). So the prompt shows the tables the question is about
+and those that join them, and leaves the rest out. The picking is lexical, as the
+question is: a table scores by the words of its name the question uses, by its
+columns' words (weighted by how rare each word is among the schema's tables: `name`
+and `id` say little), and by the values the question names (`smolsql.hints`).
+
+A missed table would be fatal, so linking never stands alone: when the greedy answer
+from the linked prompt does not run and return rows, the choosing stage
+(`smolsql.choose`) also writes candidates from the whole schema.
+
+`LinkSettings` says when a schema is pruned and how much is kept; `link_tables` picks;
+`linked_schema` is the schema a prompt shows (serving's `build_example` and
+`with_linked_schemas`, for datasets, both call it); `sql_tables` reads the tables a
+query uses (the targets, when linking is measured).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import deque
+from collections.abc import Iterable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
+
+from sqlglot import exp
+
+from smolsql.db import Database, open_database
+from smolsql.errors import SmolsqlError
+from smolsql.hints import value_hints
+from smolsql.records import Example
+from smolsql.schema import Schema, Table, render_schema
+from smolsql.sql.text import InvalidSQL, parse_sql
+
+
+@dataclass(frozen=True)
+class LinkSettings:
+    """When a schema is pruned for a question, and how much of it stays."""
+
+    min_tables: int = 2
+    """Schemas with fewer tables than this are shown whole."""
+    neighbours: bool = False
+    """Keep the tables one foreign key away from a picked table too (recall over precision)."""
+    max_share: float = 0.8
+    """When the pick keeps more than this share of the tables, the whole schema is shown."""
+
+    def __post_init__(self) -> None:
+        if self.min_tables < 2:
+            raise SmolsqlError("schema linking needs min_tables of at least 2")
+        if not 0 < self.max_share <= 1:
+            raise SmolsqlError("max_share is a share of the tables: above 0, at most 1")
+
+
+LINKING = ("on", "off")
+"""`--link-schema`'s values, the same for ask, serve, app and predict."""
+DEFAULT_LINKING = "off"
+"""Measured on validation and Spider-Syn: docs/schema-linking.md."""
+
+
+def link_settings(choice: str) -> LinkSettings | None:
+    """The settings `--link-schema on|off` stands for (None: the whole schema, always)."""
+    if choice not in LINKING:
+        raise SmolsqlError(f"schema linking is on or off, not {choice!r}")
+    return LinkSettings() if choice == "on" else None
+
+
+@dataclass(frozen=True)
+class Link:
+    """The tables kept for one question, best first, and whether anything was left out."""
+
+    tables: tuple[str, ...]
+    pruned: bool
+
+
+TABLE_WEIGHT = 2.0
+"""A table's own name in the question counts as much as two rare column names."""
+VALUE_WEIGHT = 2.0
+"""A value the question names (`smolsql.hints`) points at its table as surely."""
+PICK_SCORE = 1.0
+"""A table is picked at this score: its name, a value in it, or a rare column's name."""
+
+_SPLIT = re.compile(r"[^a-z0-9]+")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_GENERIC = frozenset({"id", "name", "code", "type", "details", "description", "other", "ref"})
+"""Column and table words so common that a question using them says nothing of the table."""
+
+
+def words(text: str) -> tuple[str, ...]:
+    """Lower-case word stems of a name or a question: `CarNames`, `car_names` -> car, name."""
+    out = []
+    for word in _SPLIT.split(_CAMEL.sub(" ", text).lower()):
+        if len(word) > 1:
+            out.append(_stem(word))
+    return tuple(out)
+
+
+def _stem(word: str) -> str:
+    """English plurals to singular, roughly: enough for names against questions."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("sses", "ches", "shes", "xes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def table_scores(schema: Schema, question: str, hints: Sequence[str] = ()) -> dict[str, float]:
+    """How strongly the question points at each table (by name as the schema spells it)."""
+    asked = set(words(question))
+    column_words = {t.name: {w for c in t.columns for w in words(c.name)} for t in schema.tables}
+    spread: dict[str, int] = {}
+    for seen in column_words.values():
+        for word in seen:
+            spread[word] = spread.get(word, 0) + 1
+    n = len(schema.tables)
+    hinted = {h.split(".", 1)[0].lower() for h in hints}
+
+    def rarity(word: str) -> float:  # 1 for a word one table has, near 0 for one all have
+        return math.log((n + 1) / spread.get(word, 1)) / math.log(n + 1)
+
+    scores = {}
+    for table in schema.tables:
+        own = [w for w in words(table.name) if w not in _GENERIC] or list(words(table.name))
+        score = TABLE_WEIGHT * sum(w in asked for w in own) / max(1, len(own))
+        for column in table.columns:
+            named = [w for w in words(column.name) if w not in _GENERIC]
+            if named and all(w in asked for w in named):
+                score += min(rarity(w) for w in named)
+        if table.name.lower() in hinted:
+            score += VALUE_WEIGHT
+        scores[table.name] = score
+    return scores
+
+
+def link_tables(
+    schema: Schema,
+    question: str,
+    hints: Sequence[str] = (),
+    settings: LinkSettings | None = None,
+) -> Link:
+    """The tables to show for `question`: picked ones, those joining them, their neighbours."""
+    settings = settings or LinkSettings()
+    everything = Link(tuple(t.name for t in schema.tables), pruned=False)
+    if len(schema.tables) < settings.min_tables:
+        return everything
+    scores = table_scores(schema, question, hints)
+    picked = [name for name, score in scores.items() if score >= PICK_SCORE]
+    if not picked:
+        return everything
+    graph = _join_graph(schema)
+    kept = set(picked)
+    for a in picked:  # the chains that join picked tables
+        for b in picked:
+            if a < b:
+                kept.update(_path(graph, a, b))
+    if settings.neighbours:
+        kept.update(n for name in picked for n in graph.get(name, ()))
+    if len(kept) > settings.max_share * len(schema.tables):
+        return everything
+    order = sorted(kept, key=lambda name: -scores[name])
+    return Link(tuple(order), pruned=True)
+
+
+def _join_graph(schema: Schema) -> dict[str, set[str]]:
+    """Tables as nodes, foreign keys as undirected edges, by the schema's own spelling."""
+    spelled = {t.name.lower(): t.name for t in schema.tables}
+    graph: dict[str, set[str]] = {t.name: set() for t in schema.tables}
+    for table in schema.tables:
+        for fk in table.foreign_keys:
+            other = spelled.get(fk.ref_table.lower())
+            if other and other != table.name:
+                graph[table.name].add(other)
+                graph[other].add(table.name)
+    return graph
+
+
+def _path(graph: dict[str, set[str]], start: str, goal: str) -> list[str]:
+    """The tables on a shortest foreign-key path from start to goal ([] when none joins them)."""
+    before: dict[str, str | None] = {start: None}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        if node == goal:
+            path = []
+            while node is not None:
+                path.append(node)
+                node = before[node]
+            return path
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in before:
+                before[nxt] = node
+                queue.append(nxt)
+    return []
+
+
+def pruned_schema(schema: Schema, tables: Iterable[str]) -> Schema:
+    """`schema` with only `tables` (in the schema's order), keys to dropped tables left out."""
+    keep = {name.lower() for name in tables}
+    return replace(
+        schema,
+        tables=tuple(_without_keys_to(t, keep) for t in schema.tables if t.name.lower() in keep),
+    )
+
+
+def _without_keys_to(table: Table, keep: set[str]) -> Table:
+    kept = tuple(fk for fk in table.foreign_keys if fk.ref_table.lower() in keep)
+    return table if len(kept) == len(table.foreign_keys) else replace(table, foreign_keys=kept)
+
+
+def linked_schema(
+    schema: Schema, question: str, hints: Sequence[str] = (), settings: LinkSettings | None = None
+) -> tuple[Schema, tuple[str, ...]]:
+    """The schema a prompt shows for `question`, and the tables linking left out."""
+    link = link_tables(schema, question, hints, settings)
+    if not link.pruned:
+        return schema, ()
+    kept = {name.lower() for name in link.tables}
+    dropped = tuple(t.name for t in schema.tables if t.name.lower() not in kept)
+    return pruned_schema(schema, link.tables), dropped
+
+
+def with_linked_schemas(
+    examples: Sequence[Example], settings: LinkSettings | None = None, samples: int = 0
+) -> list[Example]:
+    """Each example whose database is at hand with its `linked_schema` for its question.
+
+    The schema is read from the database again (each once); the values the question
+    names are looked up there for the linking (not put in the prompt unless the example
+    has them). Examples without a database that opens are left as they are.
+    """
+    out = []
+    with ExitStack() as stack:
+        opened: dict[str, tuple[Database, Schema] | None] = {}
+        for example in examples:
+            where = example.db_path
+            if where and where not in opened:
+                try:
+                    db = stack.enter_context(open_database(where))
+                    opened[where] = (db, db.schema(samples))
+                except SmolsqlError:
+                    opened[where] = None  # no database to read: the text stays
+            found = opened.get(where) if where else None
+            if found is None:
+                out.append(example)
+                continue
+            db, schema = found
+            values = example.hints or value_hints(db, schema, example.question)
+            shown, cut = linked_schema(schema, example.question, values, settings)
+            linked = render_schema(shown).text if cut else ""
+            out.append(replace(example, schema=render_schema(schema).text, linked_schema=linked))
+    return out
+
+
+def sql_tables(sql: str, schema: Schema) -> frozenset[str]:
+    """The schema's tables that `sql` reads (by the schema's spelling); none when it won't parse."""
+    spelled = {t.name.lower(): t.name for t in schema.tables}
+    try:
+        statements = parse_sql(sql, schema.dialect)
+    except InvalidSQL:
+        return frozenset()
+    return frozenset(
+        spelled[t.name.lower()]
+        for statement in statements
+        for t in statement.find_all(exp.Table)
+        if t.name.lower() in spelled
+    )
