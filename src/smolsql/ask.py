@@ -89,8 +89,9 @@ def build_example(
     notes = []
     whole = render_schema(schema, question, max_schema_tokens, count_tokens)
     shown, cut = linked_schema(schema, question, values, link) if link else (schema, ())
-    linked = render_schema(shown, question, max_schema_tokens, count_tokens) if cut else None
+    linked = None
     if cut:
+        linked = render_schema(shown, question, max_schema_tokens, count_tokens)
         notes.append(
             f"schema linking: the prompt shows {len(shown.tables)} of {len(schema.tables)} "
             "tables, those the question is about (candidates also see them all)"

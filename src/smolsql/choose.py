@@ -97,15 +97,14 @@ def choose(
     checked = [first]
     seen: dict[str, tuple[Candidate, Result | None]] = {greedy.sql: first}
     if _passes(first[0], db):
-        return _chosen(greedy, checked, 0, start), first[1]
+        return _chosen(greedy, [first[0]], 0, start), first[1]
     twin = bool(example.linked_schema) and db is not None  # rows to compare the two by
     if twin:  # the whole schema's greedy answer, lest linking missed a table
         raw = backend.generate([example_prompt(example, whole=True)])[0]
         whole = _check_once(_sql(raw, example.dialect), raw, seen, schema, db, settings, deadline)
         checked.append((replace(whole[0], whole_schema=True), whole[1]))
     if not backend.can_sample:  # a module:factory backend that only answers greedily
-        index = _best(_count_votes(checked))
-        return _chosen(greedy, checked, index, start), checked[index][1]
+        return _chosen_by_vote(greedy, checked, start)
     limit = _sample_limit(backend, greedy.raw)
     left = settings.candidates - len(checked)
     sources = [(example_prompt(example), False)]
@@ -123,22 +122,26 @@ def choose(
         checked.append((replace(candidate, whole_schema=whole_schema), rows))
     if schema is not None:
         checked += _repairs(checked, seen, schema, db, settings, deadline)
-    index = _best(_count_votes(checked))
-    return _chosen(greedy, checked, index, start), checked[index][1]
+    return _chosen_by_vote(greedy, checked, start)
 
 
 def _sql(raw: str, dialect: str) -> str:
     return pretty_sql(extract_sql(raw, dialect), dialect)
 
 
+def _chosen_by_vote(
+    greedy: Prediction, checked: Sequence[tuple[Candidate, Result | None]], start: float
+) -> tuple[Prediction, Result | None]:
+    """The best of the candidates checked, with their votes counted once, and its rows."""
+    candidates = _count_votes(checked)
+    index = _best(candidates)
+    return _chosen(greedy, candidates, index, start), checked[index][1]
+
+
 def _chosen(
-    greedy: Prediction,
-    checked: Sequence[tuple[Candidate, Result | None]],
-    index: int,
-    start: float,
+    greedy: Prediction, candidates: Sequence[Candidate], index: int, start: float
 ) -> Prediction:
     """`greedy` with the candidates tried and the chosen one's SQL, its time added."""
-    candidates = _count_votes(checked) if len(checked) > 1 else [c for c, _ in checked]
     chosen = candidates[index]
     elapsed_ms = (time.perf_counter() - start) * 1000
     return replace(

@@ -17,7 +17,7 @@ from smolsql.data.sample import open_target
 from smolsql.db import DEFAULT_LIMITS, Limits
 from smolsql.errors import SmolsqlError
 from smolsql.kept import KEPT_SETTINGS
-from smolsql.link import DEFAULT_LINKING, LINKING, link_settings
+from smolsql.link import DEFAULT_LINKING, LINKING, link_settings, with_linked_schemas
 from smolsql.schema import DEFAULT_SCHEMA_TOKENS
 
 
@@ -254,8 +254,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
         examples = with_solved(examples, args.solved_examples)
     link = link_settings(args.link_schema)
     if link:
-        from smolsql.link import with_linked_schemas
-
         examples = with_linked_schemas(examples, link, samples=args.samples)
     backend = load_backend(args.model, args.backend, settings)
     out = Path(args.out)

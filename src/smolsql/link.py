@@ -236,24 +236,25 @@ def with_linked_schemas(
     """
     out = []
     with ExitStack() as stack:
-        opened: dict[str, tuple[Database, Schema] | None] = {}
+        opened: dict[str, tuple[Database, Schema, str] | None] = {}
         for example in examples:
             where = example.db_path
             if where and where not in opened:
                 try:
                     db = stack.enter_context(open_database(where))
-                    opened[where] = (db, db.schema(samples))
+                    schema = db.schema(samples)
+                    opened[where] = (db, schema, render_schema(schema).text)
                 except SmolsqlError:
                     opened[where] = None  # no database to read: the text stays
             found = opened.get(where) if where else None
             if found is None:
                 out.append(example)
                 continue
-            db, schema = found
+            db, schema, whole = found
             values = example.hints or value_hints(db, schema, example.question)
             shown, cut = linked_schema(schema, example.question, values, settings)
             linked = render_schema(shown).text if cut else ""
-            out.append(replace(example, schema=render_schema(schema).text, linked_schema=linked))
+            out.append(replace(example, schema=whole, linked_schema=linked))
     return out
 
 
