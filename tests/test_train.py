@@ -316,3 +316,6 @@ def test_resume_without_a_checkpoint_warm_starts_and_says_so(
     assert resume_point(
         _config(tiny_model_dir, spider_dir, tmp_path / "first", resume_from_checkpoint="last")
     )[0]
+    fresh = _config(tiny_model_dir, spider_dir, tmp_path / "none", resume_from_checkpoint="last")
+    assert resume_point(fresh) == (None, None)  # the base, never the shipped model unasked
+    assert "weights of the base model" in capsys.readouterr().out

@@ -87,7 +87,7 @@ class TrainConfig:
     resume_from_checkpoint: str | None = _f(
         None,
         "a checkpoint folder, or 'last' (the newest in checkpoint_dir; when there is "
-        "none, a new run starts from warm_start's weights, saying so)",
+        "none, a new run starts from warm_start's weights, or the base's, saying so)",
     )
     warm_start: str | None = _f(
         None,

@@ -218,10 +218,12 @@ def _sft_trainer(config, model, tokenizer, train, held_out, callbacks) -> Any:
 
 
 def resume_point(config: TrainConfig) -> tuple[str | None, str | None]:
-    """(checkpoint to resume, model to warm-start from): 'last' falls back to warm_start.
+    """(checkpoint to resume, model to warm-start from): 'last' falls back to a new run.
 
-    A stop ends the process, and a new machine has no cache: then the run starts anew
-    from `warm_start` (the shipped model unless set), and says so.
+    A stop ends the process, and a new machine has no cache: then the run starts anew from
+    the weights the config names (`warm_start`, else the base), and says so. It never
+    falls back to the shipped model unasked: that model has seen every Spider database, so
+    a study arm started from it would be scored on databases it trained on.
     """
     resume = config.resume_from_checkpoint
     if resume != "last":
@@ -233,10 +235,11 @@ def resume_point(config: TrainConfig) -> tuple[str | None, str | None]:
     if last:
         print(f"smolsql train: resuming from {last}")
         return last, None
-    warm = config.warm_start or "default"
+    warm = config.warm_start
+    start = {None: f"the base model {config.model}", "default": "the shipped model"}
     print(
         f"smolsql train: no checkpoint in {folder}; starting a new run from the weights "
-        f"of {'the shipped model' if warm == 'default' else warm}"
+        f"of {start.get(warm, warm)}"
     )
     return None, warm
 
