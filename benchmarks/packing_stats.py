@@ -5,7 +5,8 @@ counts, for each max_length, the packed sequences, all their tokens, the schema-
 tokens (repeated once per sequence) and the labelled SQL tokens.
 
 Run: .venv/bin/python benchmarks/packing_stats.py [--config configs/spider-lora.yaml]
-     [--lengths 2048,3072,4096] [--solved-examples N] [--json out.json]
+     [--lengths 2048,3072,4096] [--solved-examples N] [--linked-prompts SHARE]
+     [--json out.json]
 """
 
 from __future__ import annotations
@@ -28,9 +29,19 @@ def main() -> None:
     parser.add_argument(
         "--solved-examples", type=int, help="override the preset's solved_examples (0..N each)"
     )
+    parser.add_argument(
+        "--linked-prompts", type=float, help="override the preset's linked_prompts (a share)"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
-    overrides = {} if args.solved_examples is None else {"solved_examples": args.solved_examples}
+    overrides = {
+        name: value
+        for name, value in (
+            ("solved_examples", args.solved_examples),
+            ("linked_prompts", args.linked_prompts),
+        )
+        if value is not None
+    }
     config = resolve(args.config, overrides)
     tokenizer = load_tokenizer(resolve_model(config.model))
     train, _ = split_examples(config)

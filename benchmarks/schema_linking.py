@@ -9,9 +9,12 @@ linked (`with_linked_schemas`, as `smolsql predict --link-schema on` does, under
 settings), for `smolsql predict --data FILE --link-schema off` to score the model on them;
 with --gold, each linked schema holds exactly the tables the gold SQL reads: the ceiling
 of any linking (what a perfect linker would give).
+With --budget N it measures instead the tables the schema budget keeps when the prompt
+may hold N schema tokens (`render_schema(schema, question, N)`, as `ask --max-schema-tokens`
+cuts a schema too long for it; counted with the base model's tokenizer).
 Run: python benchmarks/schema_linking.py --data ../shared/data/spider/dev.json
      [--only-databases configs/heldout-databases.txt] [--value-hints] [--out FILE]
-     [--min-tables N] [--neighbours] [--examples FILE [--gold]]
+     [--min-tables N] [--neighbours] [--examples FILE [--gold]] [--budget N]
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -45,18 +49,42 @@ def schemas_of(examples: list[Example]) -> dict[str, Schema]:
     return schemas
 
 
-def measure(examples: list[Example], settings: LinkSettings) -> dict:
+Pick = Callable[[Schema, Example], tuple[set[str], bool]]
+"""The tables shown for an example (by the schema's spelling), and whether any were left out."""
+
+
+def linker(settings: LinkSettings) -> Pick:
+    def pick(schema: Schema, example: Example) -> tuple[set[str], bool]:
+        link = link_tables(schema, example.question, example.hints, settings)
+        return set(link.tables), link.pruned
+
+    return pick
+
+
+def budget(max_tokens: int) -> Pick:
+    from smolsql.models import load_tokenizer, resolve_model
+
+    tokenizer = load_tokenizer(resolve_model(None))
+
+    def pick(schema: Schema, example: Example) -> tuple[set[str], bool]:
+        count = lambda text: len(tokenizer(text)["input_ids"])  # noqa: E731
+        cut = render_schema(schema, example.question, max_tokens, count).dropped_tables
+        return {t.name for t in schema.tables} - set(cut), bool(cut)
+
+    return pick
+
+
+def measure(examples: list[Example], pick: Pick) -> dict:
     per_db: dict[str, dict] = defaultdict(lambda: defaultdict(float))
     schemas = schemas_of(examples)
     for example in examples:
         schema = schemas[example.db_path or ""]
         gold = sql_tables(example.sql or "", schema)
-        link = link_tables(schema, example.question, example.hints, settings)
-        kept = set(link.tables)
+        kept, pruned = pick(schema, example)
         row = per_db[database_name(example)]
         row["tables"] = len(schema.tables)
         row["questions"] += 1
-        row["pruned"] += link.pruned
+        row["pruned"] += pruned
         row["all_gold_kept"] += gold <= kept
         row["gold_tables"] += len(gold)
         row["gold_kept"] += len(gold & kept)
@@ -100,11 +128,12 @@ def main() -> None:
     parser.add_argument("--out")
     parser.add_argument("--examples", help="write the linked examples here (JSONL)")
     parser.add_argument("--gold", action="store_true", help="link to the gold SQL's tables")
+    parser.add_argument("--budget", type=int, help="measure the schema budget's cut instead")
     args = parser.parse_args()
     only = read_database_names(args.only_databases) if args.only_databases else None
     settings = LinkSettings(min_tables=args.min_tables, neighbours=args.neighbours)
     examples = select_databases(load_spider(args.data, value_hints=args.value_hints), only)
-    result = measure(examples, settings)
+    result = measure(examples, budget(args.budget) if args.budget else linker(settings))
     if args.examples:
         linked = gold_linked(examples) if args.gold else with_linked_schemas(examples, settings)
         write_jsonl(args.examples, linked)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from fakes import ScriptedBackend
 
 from smolsql.errors import SmolsqlError
+from smolsql.lexical import words
 from smolsql.link import (
     LinkSettings,
     link_tables,
@@ -16,7 +18,6 @@ from smolsql.link import (
     pruned_schema,
     sql_tables,
     with_linked_schemas,
-    words,
 )
 from smolsql.prompt import example_prompt
 from smolsql.records import Example
@@ -150,6 +151,16 @@ def test_sql_tables_reads_the_tables_a_query_uses(sql, expected):
     assert sql_tables(sql, SCHEMA) == expected
 
 
+def test_linked_schema_keeps_the_tables_it_is_told_to_whenever_it_cuts():
+    question = "What is the outcome of every audit?"
+    shown, dropped = linked_schema(SCHEMA, question, keep=["STAFF"])
+    assert [t.name for t in shown.tables] == ["staff", "audits"]  # the schema's order
+    assert "staff" not in dropped and "car_makers" in dropped
+    assert linked_schema(SCHEMA, "How many are there?", keep=["staff"]) == (SCHEMA, ())
+    everything = [t.name for t in SCHEMA.tables]
+    assert linked_schema(SCHEMA, question, keep=everything) == (SCHEMA, ())  # nothing cut
+
+
 def test_with_linked_schemas_reads_each_database_and_keeps_what_it_cannot(tmp_path: Path):
     path = tmp_path / "cars.sqlite"
     with sqlite3.connect(path) as connection:
@@ -168,6 +179,13 @@ def test_with_linked_schemas_reads_each_database_and_keeps_what_it_cannot(tmp_pa
     assert "car_makers" in example_prompt(linked[0], whole=True)
     assert linked[1] == examples[1]  # nothing to link: no linked schema
     assert linked[2:] == examples[2:]
+    gold = replace(examples[0], sql="SELECT a.Outcome FROM audits AS a JOIN staff AS s")
+    (trained,) = with_linked_schemas([gold], keep_gold=True)  # what training shows
+    assert "CREATE TABLE staff" in trained.linked_schema
+    assert "CREATE TABLE audits" in trained.linked_schema
+    assert "car_makers" not in trained.linked_schema
+    (served,) = with_linked_schemas([gold])
+    assert "staff" not in served.linked_schema  # serving does not know the gold SQL
 
 
 def test_ask_with_linking_prompts_with_the_linked_tables_and_checks_against_all(tmp_path: Path):

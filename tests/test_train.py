@@ -9,6 +9,7 @@ import pytest
 import yaml
 from conftest import requires_cuda
 
+from smolsql.errors import SmolsqlError
 from smolsql.train.config import TrainConfig, resolve
 from smolsql.train.sft import build_trainer, load_for_training, split_examples, train
 
@@ -164,7 +165,6 @@ def test_every_preset_loads_and_bad_settings_are_named(tmp_path: Path) -> None:
         resolve(str(preset), {})
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump({"learning_rte": 1}))
-    from smolsql.errors import SmolsqlError
 
     with pytest.raises(SmolsqlError, match="unknown training setting"):
         resolve(str(bad), {})
@@ -319,3 +319,31 @@ def test_resume_without_a_checkpoint_warm_starts_and_says_so(
     fresh = _config(tiny_model_dir, spider_dir, tmp_path / "none", resume_from_checkpoint="last")
     assert resume_point(fresh) == (None, None)  # the base, never the shipped model unasked
     assert "weights of the base model" in capsys.readouterr().out
+
+
+def test_linked_prompts_show_a_share_of_training_questions_their_tables(
+    tiny_model_dir: Path, spider_dir: Path, tmp_path: Path
+) -> None:
+    from smolsql.link import sql_tables
+    from smolsql.prompt import example_prompt
+    from smolsql.schema import parse_ddl
+
+    whole, _ = split_examples(_config(tiny_model_dir, spider_dir, tmp_path / "a"))
+    assert not any(e.linked_schema for e in whole)
+    linked, held_out = split_examples(
+        _config(tiny_model_dir, spider_dir, tmp_path / "b", linked_prompts=1.0)
+    )
+    assert [e.question for e in linked] == [e.question for e in whole]  # same draws, same order
+    assert all(e.linked_schema for e in linked) and not any(e.linked_schema for e in held_out)
+    for example in linked:
+        shown = {t.name for t in parse_ddl(example.linked_schema).tables}
+        assert sql_tables(example.sql, parse_ddl(example.schema)) <= shown  # answerable
+        assert "purchase" not in shown  # no question here is about purchases
+        assert "CREATE TABLE purchase" not in example_prompt(example)
+    half, _ = split_examples(
+        _config(tiny_model_dir, spider_dir, tmp_path / "c", linked_prompts=0.5)
+    )
+    assert 0 < sum(bool(e.linked_schema) for e in half) < len(half)
+    for bad in ({"linked_prompts": 1.5}, {"linked_prompts": 0.5, "schema_in_prompt": False}):
+        with pytest.raises(SmolsqlError, match="linked_prompts"):
+            _config(tiny_model_dir, spider_dir, tmp_path / "d", **bad)

@@ -21,8 +21,6 @@ query uses (the targets, when linking is measured).
 
 from __future__ import annotations
 
-import math
-import re
 from collections import deque
 from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
@@ -33,6 +31,7 @@ from sqlglot import exp
 from smolsql.db import Database, open_database
 from smolsql.errors import SmolsqlError
 from smolsql.hints import value_hints
+from smolsql.lexical import PICK_SCORE, table_scores
 from smolsql.records import Example
 from smolsql.schema import Schema, Table, render_schema
 from smolsql.sql.text import InvalidSQL, parse_sql
@@ -75,67 +74,6 @@ class Link:
 
     tables: tuple[str, ...]
     pruned: bool
-
-
-TABLE_WEIGHT = 2.0
-"""A table's own name in the question counts as much as two rare column names."""
-VALUE_WEIGHT = 2.0
-"""A value the question names (`smolsql.hints`) points at its table as surely."""
-PICK_SCORE = 1.0
-"""A table is picked at this score: its name, a value in it, or a rare column's name."""
-
-_SPLIT = re.compile(r"[^a-z0-9]+")
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_GENERIC = frozenset({"id", "name", "code", "type", "details", "description", "other", "ref"})
-"""Column and table words so common that a question using them says nothing of the table."""
-
-
-def words(text: str) -> tuple[str, ...]:
-    """Lower-case word stems of a name or a question: `CarNames`, `car_names` -> car, name."""
-    out = []
-    for word in _SPLIT.split(_CAMEL.sub(" ", text).lower()):
-        if len(word) > 1:
-            out.append(_stem(word))
-    return tuple(out)
-
-
-def _stem(word: str) -> str:
-    """English plurals to singular, roughly: enough for names against questions."""
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 4 and word.endswith(("sses", "ches", "shes", "xes")):
-        return word[:-2]
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
-
-
-def table_scores(schema: Schema, question: str, hints: Sequence[str] = ()) -> dict[str, float]:
-    """How strongly the question points at each table (by name as the schema spells it)."""
-    asked = set(words(question))
-    column_words = {t.name: {w for c in t.columns for w in words(c.name)} for t in schema.tables}
-    spread: dict[str, int] = {}
-    for seen in column_words.values():
-        for word in seen:
-            spread[word] = spread.get(word, 0) + 1
-    n = len(schema.tables)
-    hinted = {h.split(".", 1)[0].lower() for h in hints}
-
-    def rarity(word: str) -> float:  # 1 for a word one table has, near 0 for one all have
-        return math.log((n + 1) / spread.get(word, 1)) / math.log(n + 1)
-
-    scores = {}
-    for table in schema.tables:
-        own = [w for w in words(table.name) if w not in _GENERIC] or list(words(table.name))
-        score = TABLE_WEIGHT * sum(w in asked for w in own) / max(1, len(own))
-        for column in table.columns:
-            named = [w for w in words(column.name) if w not in _GENERIC]
-            if named and all(w in asked for w in named):
-                score += min(rarity(w) for w in named)
-        if table.name.lower() in hinted:
-            score += VALUE_WEIGHT
-        scores[table.name] = score
-    return scores
 
 
 def link_tables(
@@ -214,25 +152,40 @@ def _without_keys_to(table: Table, keep: set[str]) -> Table:
 
 
 def linked_schema(
-    schema: Schema, question: str, hints: Sequence[str] = (), settings: LinkSettings | None = None
+    schema: Schema,
+    question: str,
+    hints: Sequence[str] = (),
+    settings: LinkSettings | None = None,
+    keep: Iterable[str] = (),
 ) -> tuple[Schema, tuple[str, ...]]:
-    """The schema a prompt shows for `question`, and the tables linking left out."""
+    """The schema a prompt shows for `question`, and the tables linking left out.
+
+    `keep` names tables shown whenever the schema is cut (training keeps the gold SQL's,
+    so that every linked training prompt can be answered).
+    """
     link = link_tables(schema, question, hints, settings)
     if not link.pruned:
         return schema, ()
-    kept = {name.lower() for name in link.tables}
+    kept = {name.lower() for name in (*link.tables, *keep)}
     dropped = tuple(t.name for t in schema.tables if t.name.lower() not in kept)
-    return pruned_schema(schema, link.tables), dropped
+    if not dropped:
+        return schema, ()
+    return pruned_schema(schema, kept), dropped
 
 
 def with_linked_schemas(
-    examples: Sequence[Example], settings: LinkSettings | None = None, samples: int = 0
+    examples: Sequence[Example],
+    settings: LinkSettings | None = None,
+    samples: int = 0,
+    keep_gold: bool = False,
 ) -> list[Example]:
     """Each example whose database is at hand with its `linked_schema` for its question.
 
     The schema is read from the database again (each once); the values the question
     names are looked up there for the linking (not put in the prompt unless the example
-    has them). Examples without a database that opens are left as they are.
+    has them). Examples without a database that opens are left as they are. `keep_gold`
+    (for training) also shows the tables the example's gold SQL reads: the linker's
+    extra picks stay in, as they would at serving time, and its misses are mended.
     """
     out = []
     with ExitStack() as stack:
@@ -252,7 +205,8 @@ def with_linked_schemas(
                 continue
             db, schema, whole = found
             values = example.hints or value_hints(db, schema, example.question)
-            shown, cut = linked_schema(schema, example.question, values, settings)
+            gold = sql_tables(example.sql, schema) if keep_gold and example.sql else ()
+            shown, cut = linked_schema(schema, example.question, values, settings, gold)
             linked = render_schema(shown).text if cut else ""
             out.append(replace(example, schema=whole, linked_schema=linked))
     return out

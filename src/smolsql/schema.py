@@ -8,13 +8,13 @@ here with sqlglot, so any dialect sqlglot knows works.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from sqlglot import exp
 
 from smolsql.errors import SmolsqlError
+from smolsql.lexical import PICK_SCORE, table_scores, words
 from smolsql.sql.text import InvalidSQL, dialect_name, parse_sql, quote_identifier
 
 
@@ -215,9 +215,9 @@ def render_schema(
 ) -> RenderedSchema:
     """Render for the prompt, within `max_tokens` when given.
 
-    Strategy when the schema is too long: tables are ranked by how many of their
-    names and column names the question mentions (tables it names first, then the
-    tables they reference), kept in that order while they fit, and written out in
+    Strategy when the schema is too long: tables are ranked by how strongly the
+    question points at them (`smolsql.lexical`, as schema linking ranks them), the
+    tables they reference next, kept in that order while they fit, and written out in
     their original order. A single table too long on its own keeps its
     best-matching columns. What was left out is returned, so callers can say so.
     """
@@ -227,14 +227,7 @@ def render_schema(
     if max_tokens is None or count(full) <= max_tokens:
         return RenderedSchema(full)
 
-    words = _words(question or "")
-    scores = [_score(t, words) for t in schema.tables]
-    for i, table in enumerate(schema.tables):
-        if scores[i] >= 3:  # the question names this table: its references come along
-            for fk in table.foreign_keys:
-                for j, other in enumerate(schema.tables):
-                    if other.name.lower() == fk.ref_table.lower() and scores[j] < 1:
-                        scores[j] = 1
+    scores = _budget_scores(schema, question or "")
     order = sorted(range(len(lines)), key=lambda i: (-scores[i], i))
     kept: list[int] = []
     used = 0
@@ -246,7 +239,7 @@ def render_schema(
     truncated: tuple[str, ...] = ()
     if not kept:
         best = schema.tables[order[0]]
-        line = _shrink_table(best, words, schema.dialect, max_tokens, count)
+        line = _shrink_table(best, question or "", schema.dialect, max_tokens, count)
         lines[order[0]] = line
         kept, truncated = [order[0]], (best.name,)
     kept.sort()
@@ -254,10 +247,27 @@ def render_schema(
     return RenderedSchema("\n".join(lines[i] for i in kept), dropped, truncated)
 
 
-def _shrink_table(table, words, dialect, max_tokens, count) -> str:
+def _budget_scores(schema: Schema, question: str) -> list[float]:
+    """Each table's claim to a place in a schema cut to fit: how strongly the question
+    points at it (`smolsql.lexical`, as schema linking scores it), and a little for a
+    table that a table it points at references, so that the join stays possible."""
+    by_name = table_scores(schema, question)
+    scores = [by_name[t.name] for t in schema.tables]
+    position = {t.name.lower(): i for i, t in enumerate(schema.tables)}
+    for table in schema.tables:
+        if by_name[table.name] >= PICK_SCORE:
+            for fk in table.foreign_keys:
+                j = position.get(fk.ref_table.lower())
+                if j is not None and scores[j] < PICK_SCORE / 2:
+                    scores[j] = PICK_SCORE / 2
+    return scores
+
+
+def _shrink_table(table, question, dialect, max_tokens, count) -> str:
+    asked = set(words(question))
     ranked = sorted(
         table.columns,
-        key=lambda c: (not c.primary_key, -_overlap(_words(c.name), words)),
+        key=lambda c: (not c.primary_key, -len(asked.intersection(words(c.name)))),
     )
     keep: list[Column] = []
     for column in ranked:
@@ -273,28 +283,6 @@ def _shrink_table(table, words, dialect, max_tokens, count) -> str:
 def approx_tokens(text: str) -> int:
     """A tokenizer-free estimate (about 3.5 characters a token for SQL-ish English)."""
     return (len(text) * 2 + 6) // 7
-
-
-_SPLIT = re.compile(r"[^a-z0-9]+")
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-
-
-def _words(text: str) -> set[str]:
-    out = set()
-    for word in _SPLIT.split(_CAMEL.sub(" ", text).lower()):
-        if len(word) > 1:
-            out.add(word)
-            out.add(word.rstrip("s") if len(word) > 3 else word)
-    return out
-
-
-def _overlap(a: set[str], b: set[str]) -> int:
-    return len(a & b)
-
-
-def _score(table: Table, words: set[str]) -> int:
-    score = 3 * min(1, _overlap(_words(table.name), words))
-    return score + sum(min(1, _overlap(_words(c.name), words)) for c in table.columns)
 
 
 def _quoter(dialect: str) -> Callable[[str], str]:

@@ -53,6 +53,12 @@ class TrainConfig:
         "each question; how many is drawn from 0..N per question, so the model also "
         "learns to answer with none",
     )
+    linked_prompts: float = _f(
+        0.0,
+        "share of training questions (drawn with the seed) whose prompt shows the linked "
+        "schema, as --link-schema on would, with the gold SQL's tables added: the model "
+        "learns the pruned prompts that schema linking serves (Spider-format data only)",
+    )
     output_dir: str = _f("runs/train", "run folder: config, metrics, best/ and final/ models")
     checkpoint_dir: str | None = _f(
         None,
@@ -122,6 +128,10 @@ class TrainConfig:
         config = cls(**values)
         if config.packing not in ("prefix", "none"):
             raise SmolsqlError("packing must be 'prefix' or 'none'")
+        if not 0 <= config.linked_prompts <= 1:
+            raise SmolsqlError("linked_prompts is a share of the questions: 0 to 1")
+        if config.linked_prompts and not config.schema_in_prompt:
+            raise SmolsqlError("linked_prompts shows part of the schema: it needs schema_in_prompt")
         if config.precision not in PRECISIONS:
             raise SmolsqlError(f"precision must be one of {', '.join(PRECISIONS)}")
         return config

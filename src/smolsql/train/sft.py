@@ -19,6 +19,7 @@ from typing import Any
 
 from smolsql.data.loaders import load_examples, load_sources, read_database_names
 from smolsql.errors import SmolsqlError
+from smolsql.link import with_linked_schemas
 from smolsql.models import (
     PROMPT_NOTES,
     base_location,
@@ -42,13 +43,33 @@ def split_examples(config: TrainConfig) -> tuple[list[Example], list[Example]]:
         examples = [replace(e, schema="") for e in examples]
     if config.eval_data:
         held_out = load_examples(config.eval_data, value_hints=config.value_hints)
-        return _with_solved(config, examples), _with_solved(config, held_out)  # from its own
+        train = _with_links(config, _with_solved(config, examples))
+        return train, _with_solved(config, held_out)  # solved from its own questions
     rng = random.Random(config.seed)
     shuffled = examples[:]
     rng.shuffle(shuffled)
     n_eval = int(len(shuffled) * config.eval_fraction)
     train, held_out = shuffled[n_eval:], shuffled[:n_eval]
-    return _with_solved(config, train), _with_solved(config, held_out, train)
+    return _with_links(config, _with_solved(config, train)), _with_solved(config, held_out, train)
+
+
+def _with_links(config: TrainConfig, examples: list[Example]) -> list[Example]:
+    """A `linked_prompts` share of `examples` with their linked schema (gold tables kept).
+
+    Only training's own examples: eval loss and the execution eval see whole schemas, as
+    the default serving does.
+    """
+    if not config.linked_prompts:
+        return examples
+    rng = random.Random(config.seed + 1)  # not the shuffle's draws
+    chosen = [i for i in range(len(examples)) if rng.random() < config.linked_prompts]
+    linked = with_linked_schemas([examples[i] for i in chosen], keep_gold=True)
+    out = examples[:]
+    for i, example in zip(chosen, linked, strict=True):
+        out[i] = example
+    shown = sum(bool(e.linked_schema) for e in out)
+    print(f"smolsql train: {shown} of {len(out)} training prompts show a linked schema")
+    return out
 
 
 def _with_solved(

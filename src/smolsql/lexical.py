@@ -1,0 +1,79 @@
+"""How a question's words meet a schema's names: the one lexical match.
+
+Schema linking (`smolsql.link`) picks the tables a question scores highest on, and the
+schema budget (`smolsql.schema.render_schema`) keeps them first when a schema is too long
+for the prompt. Names are split as people write them (`CarNames`, `car_names`: car, name)
+and plurals folded, so that a question's `countries` meets a table's `country`. (Question
+against question, as `smolsql.solved` finds the nearest solved examples, is its own
+measure, left as the learning curve measured it: these words would change its picks.)
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from smolsql.schema import Schema
+
+TABLE_WEIGHT = 2.0
+"""A table's own name in the question counts as much as two rare column names."""
+VALUE_WEIGHT = 2.0
+"""A value the question names (`smolsql.hints`) points at its table as surely."""
+PICK_SCORE = 1.0
+"""A table is picked at this score: its name, a value in it, or a rare column's name."""
+
+_SPLIT = re.compile(r"[^a-z0-9]+")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_GENERIC = frozenset({"id", "name", "code", "type", "details", "description", "other", "ref"})
+"""Column and table words so common that a question using them says nothing of the table."""
+
+
+def words(text: str) -> tuple[str, ...]:
+    """Lower-case word stems of a name or a question: `CarNames`, `car_names` -> car, name."""
+    out = []
+    for word in _SPLIT.split(_CAMEL.sub(" ", text).lower()):
+        if len(word) > 1:
+            out.append(_stem(word))
+    return tuple(out)
+
+
+def _stem(word: str) -> str:
+    """English plurals to singular, roughly: enough for names against questions."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("sses", "ches", "shes", "xes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def table_scores(schema: Schema, question: str, hints: Sequence[str] = ()) -> dict[str, float]:
+    """How strongly the question points at each table (by name as the schema spells it)."""
+    asked = set(words(question))
+    column_words = {t.name: {w for c in t.columns for w in words(c.name)} for t in schema.tables}
+    spread: dict[str, int] = {}
+    for seen in column_words.values():
+        for word in seen:
+            spread[word] = spread.get(word, 0) + 1
+    n = len(schema.tables)
+    hinted = {h.split(".", 1)[0].lower() for h in hints}
+
+    def rarity(word: str) -> float:  # 1 for a word one table has, near 0 for one all have
+        return math.log((n + 1) / spread.get(word, 1)) / math.log(n + 1)
+
+    scores = {}
+    for table in schema.tables:
+        own = [w for w in words(table.name) if w not in _GENERIC] or list(words(table.name))
+        score = TABLE_WEIGHT * sum(w in asked for w in own) / max(1, len(own))
+        for column in table.columns:
+            named = [w for w in words(column.name) if w not in _GENERIC]
+            if named and all(w in asked for w in named):
+                score += min(rarity(w) for w in named)
+        if table.name.lower() in hinted:
+            score += VALUE_WEIGHT
+        scores[table.name] = score
+    return scores
