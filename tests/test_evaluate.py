@@ -208,6 +208,7 @@ def test_report_and_compare(tmp_path: Path, capsys) -> None:
     assert "tuned against base: better on 1 of 2 databases, worse on 1" in out
     assert "| right here only / in base only | 0 / 0 | 2 / 1 |" in out  # x's two; y
     assert "| sign test p | 1.00 | 1.00 |" in out  # three questions prove nothing
+    assert "greedy:" not in out  # one answer a question: greedy is the default
     assert main(["compare", str(tmp_path / "nope")]) == 2
 
 
@@ -278,6 +279,7 @@ def test_compare_puts_greedy_beside_the_default_by_database(tmp_path: Path, caps
         scores = [score(tried)]
         run = tmp_path / name
         run.mkdir()
+        write_jsonl(run / "scores.jsonl", scores)
         write_report(run, scores, summarize(scores))
         runs.append(run)
     out = compare_runs(runs)
@@ -285,6 +287,8 @@ def test_compare_puts_greedy_beside_the_default_by_database(tmp_path: Path, caps
     assert "| a | 1 | 100.0% | 100.0% |" in default  # both chose the right answer
     assert "| a | 1 | 0.0% | 100.0% |" in greedy  # only the second was right at once
     assert "second against first: better on 1 of 1 databases, worse on 0" in greedy
+    assert "| right here only / in first only | 0 / 0 | 0 / 0 |" in out  # both chose it
+    assert "| greedy: right here only / in first only | 0 / 0 | 1 / 0 |" in out
 
 
 def test_dialect_names_from_data_files(tmp_path: Path, capsys) -> None:

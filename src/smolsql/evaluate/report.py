@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from smolsql.errors import SmolsqlError
@@ -134,9 +134,15 @@ def compare_runs(runs: Sequence[Path]) -> str:
     scored = [_scores_by_example(Path(r)) for r in runs]
     if len(runs) > 1 and all(scored):
         rows.append([f"same SQL as {names[0]}", *(_pct(_agreement(scored[0], o)) for o in scored)])
-        paired = [_paired(scored[0], other) for other in scored]
-        rows.append([f"right here only / in {names[0]} only", *(f"{g} / {lo}" for g, lo in paired)])
-        rows.append(["sign test p", *(f"{sign_test(g, lo):.2f}" for g, lo in paired)])
+        answers = [("", _right)]
+        if any(s.candidate_execution for run in scored for s in run.values()):
+            answers.append(("greedy: ", _greedy_right))  # differs from the default answer
+        for label, right in answers:
+            paired = [_paired(scored[0], other, right) for other in scored]
+            rows.append(
+                [f"{label}right here only / in {names[0]} only", *(f"{g} / {x}" for g, x in paired)]
+            )
+            rows.append([f"{label}sign test p", *(f"{sign_test(g, x):.2f}" for g, x in paired)])
     return "\n".join(_table(["metric", *names], rows) + _by_database(summaries, names))
 
 
@@ -212,8 +218,19 @@ def _agreement(first: dict[tuple, Score], other: dict[tuple, Score]) -> float | 
     return same / len(shared) if shared else "-"
 
 
-def _paired(first: dict[tuple, Score], other: dict[tuple, Score]) -> tuple[int, int]:
+def _right(score: Score) -> bool:
+    return score.execution == "correct"
+
+
+def _greedy_right(score: Score) -> bool:
+    """The greedy answer (the first candidate; the answer itself in a one-candidate run)."""
+    return (score.candidate_execution or (score.execution,))[0] == "correct"
+
+
+def _paired(
+    first: dict[tuple, Score], other: dict[tuple, Score], right: Callable[[Score], bool] = _right
+) -> tuple[int, int]:
     """(questions `other` answers right and `first` not, the reverse), over those both ran."""
     shared = first.keys() & other.keys()
-    right = {k: (first[k].execution == "correct", other[k].execution == "correct") for k in shared}
-    return sum(b and not a for a, b in right.values()), sum(a and not b for a, b in right.values())
+    both = [(right(first[k]), right(other[k])) for k in shared]
+    return sum(b and not a for a, b in both), sum(a and not b for a, b in both)
