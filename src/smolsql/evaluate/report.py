@@ -142,8 +142,12 @@ def compare_runs(runs: Sequence[Path]) -> str:
             rows.append(
                 [f"{label}right here only / in {names[0]} only", *(f"{g} / {x}" for g, x in paired)]
             )
-            rows.append([f"{label}sign test p", *(f"{sign_test(g, x):.2f}" for g, x in paired)])
+            rows.append([f"{label}sign test p", *(_p(sign_test(g, x)) for g, x in paired)])
     return "\n".join(_table(["metric", *names], rows) + _by_database(summaries, names))
+
+
+def _p(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
 
 
 def sign_test(gained: int, lost: int) -> float:
