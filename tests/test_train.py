@@ -130,10 +130,13 @@ def test_train_writes_adapter_and_resume_continues(
     assert summary["global_step"] == 2
     lengths = [len(row["input_ids"]) for row in packed]
     assert summary["tokens"] in {a + b for a in lengths for b in lengths}  # 2 sequences, no pads
-    (run / "metrics.jsonl").unlink()
+    with (run / "metrics.jsonl").open("a") as f:  # logged after checkpoint-2, then a stop
+        f.write(json.dumps({"step": 3, "loss": 99.0}) + "\n")
     train(_config(tiny_model_dir, spider_dir, run, max_steps=4, resume_from_checkpoint="last"))
-    steps = [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()]
-    assert min(steps) == 3 and max(steps) == 4  # continued from step 2, not from 0
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert min(r["step"] for r in rows) == 1 and max(r["step"] for r in rows) == 4
+    assert 99.0 not in [r.get("loss") for r in rows]  # the steps redone are logged once
+    assert [r["step"] for r in rows] == sorted(r["step"] for r in rows)
     resumed = json.loads((run / "train_summary.json").read_text())
     # its speed counts the two steps it ran, not the two before the resume
     assert resumed["tokens_this_run"] == resumed["tokens"] - summary["tokens"] > 0

@@ -14,12 +14,25 @@ from transformers import TrainerCallback
 
 
 class MetricsCallback(TrainerCallback):
-    """Appends each log (loss, eval loss, learning rate) to metrics.jsonl; plots at the end."""
+    """Appends each log (loss, eval loss, learning rate) to metrics.jsonl; plots at the end.
+
+    A run that starts keeps only the records of the steps it starts after: none for a new
+    run, those up to its checkpoint for a resumed one (the steps a stop undid are logged
+    again, once).
+    """
 
     def __init__(self, run: Path) -> None:
         self.path = run / "metrics.jsonl"
         self.run = run
         run.mkdir(parents=True, exist_ok=True)
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kw: Any):
+        if not state.is_world_process_zero or not self.path.exists():
+            return
+        lines = self.path.read_text().splitlines()
+        kept = [line for line in lines if line and json.loads(line)["step"] <= state.global_step]
+        if len(kept) < len(lines):
+            self.path.write_text("".join(line + "\n" for line in kept))
 
     def on_log(self, args: Any, state: Any, control: Any, logs: dict | None = None, **kw: Any):
         if logs and state.is_world_process_zero:
