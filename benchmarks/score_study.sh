@@ -5,7 +5,8 @@
 #   heldout   the held-out training databases' 571 questions (configs/heldout-databases.txt)
 #   heldout-syn  the same in Spider-Syn's wording
 # Each goes to OUT/<set>/ (predictions.jsonl, metrics.json, report.md); a rerun resumes.
-# Run: bash benchmarks/score_study.sh MODEL OUT [extra predict flags, e.g. --link-schema]
+# The arms are compared on the whole schema (--link-schema off) unless the flags say else.
+# Run: bash benchmarks/score_study.sh MODEL OUT [extra predict flags, e.g. --link-schema on]
 set -euo pipefail
 model=$1 out=$2
 shift 2
@@ -19,6 +20,6 @@ declare -A data=(
 )
 for set in ${SETS:-dev dev-syn heldout heldout-syn}; do
   # shellcheck disable=SC2086  # the set's data is a path and its flags
-  "$bin/smolsql" predict --model "$model" --data ${data[$set]} --out "$out/$set" "$@"
+  "$bin/smolsql" predict --model "$model" --data ${data[$set]} --out "$out/$set" --link-schema off "$@"
   "$bin/smolsql" eval "$out/$set"
 done

@@ -168,10 +168,14 @@ def test_schema_linking_follows_the_setting_and_the_sidebar(monkeypatch, tmp_pat
     monkeypatch.setenv("SMOLSQL_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("SMOLSQL_APP_LINK", "on")
     app = AppTest.from_file(APP, default_timeout=60).run()
-    assert app.checkbox(key="link").value
+    assert app.selectbox(key="link").value == "on"
     ask(app, "How many artists are there?")
     assert any(i.value.startswith("schema linking: the prompt shows 1 of") for i in app.info)
     assert app.dataframe[0].value.iloc[0, 0] == 5
-    app.checkbox(key="link").uncheck().run()
-    ask(app, "How many artists are there?")
-    assert not any(i.value.startswith("schema linking") for i in app.info)
+    for setting in ("auto", "off"):  # the sample's four tables: too few for auto
+        app.selectbox(key="link").set_value(setting).run()
+        ask(app, "How many artists are there?")
+        assert not any(i.value.startswith("schema linking") for i in app.info)
+    monkeypatch.setenv("SMOLSQL_APP_LINK", "sometimes")
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    assert "SMOLSQL_APP_LINK is one of auto, on, off, not 'sometimes'" in app.error[0].value

@@ -173,27 +173,36 @@ def test_export_writes_a_merged_folder_once(capsys, tiny_model_dir: Path, tmp_pa
     assert code == 2 and "not empty" in err
 
 
-@pytest.mark.parametrize("link", ["on", "off"])
-def test_ask_and_predict_link_the_schema_when_asked(capsys, sample_db: Path, tmp_path, link):
+@pytest.mark.parametrize(
+    ("link", "tables", "linked"),
+    [("on", 4, True), ("off", 4, False), ("auto", 4, False), ("auto", 5, True), ("off", 5, False)],
+)
+def test_ask_and_predict_link_the_schema_when_asked(
+    capsys, sample_db: Path, tmp_path, link, tables, linked
+):
     import json
+    import sqlite3
 
+    if tables == 5:  # the shop's four tables and one more: long enough for auto
+        with sqlite3.connect(sample_db) as connection:
+            connection.execute("CREATE TABLE label (label_id INTEGER PRIMARY KEY, title TEXT)")
     code, out, err = run(
         capsys, "ask", "How many artists?", "--db", str(sample_db), "--link-schema", link, *FAKE
     )
     assert code == 0 and "FROM artist" in out
-    assert ("note: schema linking: the prompt shows 1 of" in err) == (link == "on")
+    assert (f"note: schema linking: the prompt shows 1 of {tables}" in err) == linked
     data = tmp_path / "q.jsonl"
     data.write_text(json.dumps({"question": "How many artists?", "db_path": str(sample_db)}))
     argv = ["predict", "--data", str(data), "--out", str(tmp_path / "run"), "--link-schema", link]
     code, _, err = run(capsys, *argv, *FAKE)
     assert code == 0, err
     record = json.loads((tmp_path / "run" / "predictions.jsonl").read_text())
-    linked = record["example"]["linked_schema"]
-    assert (linked.startswith("CREATE TABLE artist") and "album" not in linked) == (link == "on")
+    shown = record["example"]["linked_schema"]
+    assert (shown.startswith("CREATE TABLE artist") and "album" not in shown) == linked
     assert "CREATE TABLE album" in record["example"]["schema"] or link == "off"
 
 
-def test_link_schema_takes_on_or_off(capsys, sample_db: Path) -> None:
+def test_link_schema_takes_auto_on_or_off(capsys, sample_db: Path) -> None:
     with pytest.raises(SystemExit):
         main(["ask", "How many artists?", "--db", str(sample_db), "--link-schema", "maybe"])
     assert "invalid choice: 'maybe'" in capsys.readouterr().err

@@ -12,7 +12,9 @@ from fakes import ScriptedBackend
 from smolsql.errors import SmolsqlError
 from smolsql.lexical import words
 from smolsql.link import (
+    AUTO_MIN_TABLES,
     LinkSettings,
+    link_settings,
     link_tables,
     linked_schema,
     pruned_schema,
@@ -111,6 +113,19 @@ def test_neighbours_widen_the_pick():
     wide = link_tables(SCHEMA, question, settings=LinkSettings(neighbours=True))
     assert set(narrow.tables) == {"audits", "staff"}
     assert {"dealers", "shifts"} <= set(wide.tables)
+
+
+def test_auto_links_long_schemas_only():
+    auto = link_settings("auto")
+    assert link_settings("off") is None and link_settings("on").min_tables == 2
+    assert auto is not None and auto.min_tables == AUTO_MIN_TABLES
+    question = "What is the outcome of every audit?"
+    assert link_tables(SCHEMA, question, settings=auto).pruned  # ten tables
+    short = pruned_schema(SCHEMA, ["audits", "staff", "shifts", "dealers"])
+    assert not link_tables(short, question, settings=auto).pruned
+    assert link_tables(short, question, settings=link_settings("on")).pruned
+    with pytest.raises(SmolsqlError, match="auto, on, off"):
+        link_settings("sometimes")
 
 
 @pytest.mark.parametrize("settings", [dict(min_tables=1), dict(max_share=0), dict(max_share=1.5)])

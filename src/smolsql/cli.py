@@ -17,7 +17,13 @@ from smolsql.data.sample import open_target
 from smolsql.db import DEFAULT_LIMITS, Limits
 from smolsql.errors import SmolsqlError
 from smolsql.kept import KEPT_SETTINGS
-from smolsql.link import DEFAULT_LINKING, LINKING, link_settings, with_linked_schemas
+from smolsql.link import (
+    AUTO_MIN_TABLES,
+    DEFAULT_LINKING,
+    LINKING,
+    link_settings,
+    with_linked_schemas,
+)
 from smolsql.schema import DEFAULT_SCHEMA_TOKENS
 
 
@@ -479,7 +485,7 @@ def add_link_argument(p: argparse.ArgumentParser) -> None:
         default=DEFAULT_LINKING,
         help="on: the prompt shows the tables the question names and those joining them, "
         "and candidates are also written from the whole schema (smolsql.link); off: the "
-        "whole schema",
+        f"whole schema; auto: on for schemas of {AUTO_MIN_TABLES} tables or more",
     )
 
 

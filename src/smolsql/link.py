@@ -55,17 +55,24 @@ class LinkSettings:
             raise SmolsqlError("max_share is a share of the tables: above 0, at most 1")
 
 
-LINKING = ("on", "off")
+LINKING = ("auto", "on", "off")
 """`--link-schema`'s values, the same for ask, serve, app and predict."""
-DEFAULT_LINKING = "off"
-"""Measured on validation and Spider-Syn: docs/schema-linking.md."""
+DEFAULT_LINKING = "auto"
+"""Long schemas linked, short ones whole: measured in docs/schema-linking.md."""
+AUTO_MIN_TABLES = 5
+"""`auto` links schemas of at least this many tables. On validation's schemas of 2-4 tables
+linking moved no answer a sign test can see and cost a third more time a question; on
+the held-out ones of 11-18 tables it was right far more often
+(benchmarks/linking_threshold.py, docs/schema-linking.md)."""
 
 
 def link_settings(choice: str) -> LinkSettings | None:
-    """The settings `--link-schema on|off` stands for (None: the whole schema, always)."""
+    """The settings `--link-schema auto|on|off` stands for (None: the whole schema, always)."""
     if choice not in LINKING:
-        raise SmolsqlError(f"schema linking is on or off, not {choice!r}")
-    return LinkSettings() if choice == "on" else None
+        raise SmolsqlError(f"schema linking is {', '.join(LINKING)}, not {choice!r}")
+    if choice == "off":
+        return None
+    return LinkSettings(min_tables=AUTO_MIN_TABLES) if choice == "auto" else LinkSettings()
 
 
 @dataclass(frozen=True)

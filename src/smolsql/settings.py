@@ -55,8 +55,8 @@ VARIABLES = (
              "auto"),
     Variable("SMOLSQL_APP_KEPT", "whether the web app's prompts hold the kept answers: auto, "
              "on, off (set by `smolsql app --kept`)", "auto"),
-    Variable("SMOLSQL_APP_LINK", "whether the web app links the schema to each question: on, "
-             "off (set by `smolsql app --link-schema`)", "off"),
+    Variable("SMOLSQL_APP_LINK", "whether the web app links the schema to each question: auto "
+             "(schemas of 5 tables or more), on, off (set by `smolsql app --link-schema`)", "auto"),
     Variable("SMOLSQL_APP_CANDIDATES", "the web app's default number of candidates (set by "
              "`smolsql app --candidates`)"),
     Variable("SMOLSQL_HEALTH_URL", "what the container's health check asks", group="scripts"),

@@ -131,22 +131,23 @@ def compare_runs(runs: Sequence[Path]) -> str:
     keys = [k for k in HEADLINE if any(k in s for s in summaries)]
     rows = [[k, *(_cell(k, s.get(k, "")) for s in summaries)] for k in keys]
     names = [Path(r).name for r in runs]
-    scored = [_scores_by_example(Path(r)) for r in runs]
+    scored = [scores_by_example(Path(r)) for r in runs]
     if len(runs) > 1 and all(scored):
         rows.append([f"same SQL as {names[0]}", *(_pct(_agreement(scored[0], o)) for o in scored)])
-        answers = [("", _right)]
+        answers = [("", is_right)]
         if any(s.candidate_execution for run in scored for s in run.values()):
-            answers.append(("greedy: ", _greedy_right))  # differs from the default answer
+            answers.append(("greedy: ", greedy_right))  # differs from the default answer
         for label, right in answers:
             paired = [_paired(scored[0], other, right) for other in scored]
             rows.append(
                 [f"{label}right here only / in {names[0]} only", *(f"{g} / {x}" for g, x in paired)]
             )
-            rows.append([f"{label}sign test p", *(_p(sign_test(g, x)) for g, x in paired)])
+            rows.append([f"{label}sign test p", *(format_p(sign_test(g, x)) for g, x in paired)])
     return "\n".join(_table(["metric", *names], rows) + _by_database(summaries, names))
 
 
-def _p(p: float) -> str:
+def format_p(p: float) -> str:
+    """A sign test's p as the reports print it: small ones as < 0.001, not 0.00."""
     return "< 0.001" if p < 0.001 else f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
 
 
@@ -200,7 +201,7 @@ def _by_database(summaries: Sequence[dict], names: Sequence[str]) -> list[str]:
     return lines
 
 
-def _scores_by_example(run: Path) -> dict[tuple, Score]:
+def scores_by_example(run: Path) -> dict[tuple, Score]:
     """Each example's score, from the run's scores.jsonl ({} when there is none)."""
     path = (run if run.is_dir() else run.parent) / "scores.jsonl"
     if not path.exists():
@@ -222,17 +223,18 @@ def _agreement(first: dict[tuple, Score], other: dict[tuple, Score]) -> float | 
     return same / len(shared) if shared else "-"
 
 
-def _right(score: Score) -> bool:
+def is_right(score: Score) -> bool:
+    """The run's answer (the one it chose) gives the gold rows."""
     return score.execution == "correct"
 
 
-def _greedy_right(score: Score) -> bool:
+def greedy_right(score: Score) -> bool:
     """The greedy answer (the first candidate; the answer itself in a one-candidate run)."""
     return (score.candidate_execution or (score.execution,))[0] == "correct"
 
 
 def _paired(
-    first: dict[tuple, Score], other: dict[tuple, Score], right: Callable[[Score], bool] = _right
+    first: dict[tuple, Score], other: dict[tuple, Score], right: Callable[[Score], bool] = is_right
 ) -> tuple[int, int]:
     """(questions `other` answers right and `first` not, the reverse), over those both ran."""
     shared = first.keys() & other.keys()

@@ -29,7 +29,7 @@ from smolsql.data.sample import QUESTIONS, open_target
 from smolsql.db import DEFAULT_LIMITS, Database, Limits, Result, open_database
 from smolsql.errors import SmolsqlError
 from smolsql.kept import KeptAnswers, use_kept
-from smolsql.link import DEFAULT_LINKING, LinkSettings, link_settings
+from smolsql.link import AUTO_MIN_TABLES, DEFAULT_LINKING, LINKING, LinkSettings, link_settings
 from smolsql.records import Prediction, Solved
 from smolsql.schema import render_schema
 from smolsql.serve.chart import chart_for
@@ -179,12 +179,18 @@ def main() -> None:
         help="When the first answer does not run and return rows, the model writes more, "
         "each is run read-only, and the best is shown. 1: the first answer only.",
     )
-    linking = st.sidebar.checkbox(
+    setting = env("SMOLSQL_APP_LINK") or DEFAULT_LINKING
+    if setting not in LINKING:
+        st.error(f"SMOLSQL_APP_LINK is one of {', '.join(LINKING)}, not {setting!r}")
+        return
+    linking = st.sidebar.selectbox(
         "Schema linking",
-        value=(env("SMOLSQL_APP_LINK") or DEFAULT_LINKING) == "on",
+        LINKING,
+        index=LINKING.index(setting),
         key="link",
-        help="The prompt shows the tables the question is about and those joining them; "
-        "candidates are also written from the whole schema.",
+        help="on: the prompt shows the tables the question is about and those joining them; "
+        "candidates are also written from the whole schema. auto: on for schemas of "
+        f"{AUTO_MIN_TABLES} tables or more. off: the whole schema.",
     )
     try:
         chosen = choose_database()
@@ -208,7 +214,7 @@ def main() -> None:
             limits, choice = Limits(max_rows=int(max_rows)), ChoiceSettings(int(candidates))
             if not solved and state.use_kept:
                 solved = store.solved()
-            link = link_settings("on" if linking else "off")
+            link = link_settings(linking)
             page(db, backend, limits, choice, store, solved, link)
             kept_sidebar(store, why)
     except SmolsqlError as exc:
