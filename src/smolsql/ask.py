@@ -143,7 +143,8 @@ def ask(
     """
     if run and db is None:
         raise SmolsqlError("there is no database to run the SQL on")
-    values = value_hints_for(db, schema, question) if (value_hints or link) and db else ()
+    linking = link is not None and link.applies_to(schema)  # else no values to look up
+    values = value_hints_for(db, schema, question) if (value_hints or linking) and db else ()
     shown = most_similar(question, solved)
     example, notes = build_example(
         question,

@@ -54,6 +54,10 @@ class LinkSettings:
         if not 0 < self.max_share <= 1:
             raise SmolsqlError("max_share is a share of the tables: above 0, at most 1")
 
+    def applies_to(self, schema: Schema) -> bool:
+        """Whether `schema` is long enough to be linked (else nothing need be looked up)."""
+        return len(schema.tables) >= self.min_tables
+
 
 LINKING = ("auto", "on", "off")
 """`--link-schema`'s values, the same for ask, serve, app and predict."""
@@ -92,7 +96,7 @@ def link_tables(
     """The tables to show for `question`: picked ones, those joining them, their neighbours."""
     settings = settings or LinkSettings()
     everything = Link(tuple(t.name for t in schema.tables), pruned=False)
-    if len(schema.tables) < settings.min_tables:
+    if not settings.applies_to(schema):
         return everything
     scores = table_scores(schema, question, hints)
     picked = [name for name, score in scores.items() if score >= PICK_SCORE]
@@ -211,6 +215,9 @@ def with_linked_schemas(
                 out.append(example)
                 continue
             db, schema, whole = found
+            if not (settings or LinkSettings()).applies_to(schema):
+                out.append(replace(example, schema=whole, linked_schema=""))  # too short
+                continue
             values = example.hints or value_hints(db, schema, example.question)
             gold = sql_tables(example.sql, schema) if keep_gold and example.sql else ()
             shown, cut = linked_schema(schema, example.question, values, settings, gold)
