@@ -7,13 +7,15 @@ right (docs/schema-linking.md). So the prompt shows the tables the question is a
 and those that join them, and leaves the rest out. The picking is lexical, as the
 question is: a table scores by the words of its name the question uses, by its
 columns' words (weighted by how rare each word is among the schema's tables: `name`
-and `id` say little), and by the values the question names (`smolsql.hints`).
+and `id` say little), and by the values the question names (`smolsql.hints`); the
+scores are `smolsql.lexical`'s, which the schema budget ranks by too.
 
 A missed table would be fatal, so linking never stands alone: when the greedy answer
 from the linked prompt does not run and return rows, the choosing stage
 (`smolsql.choose`) also writes candidates from the whole schema.
 
-`LinkSettings` says when a schema is pruned and how much is kept; `link_tables` picks;
+`LinkSettings` says when a schema is pruned and how much is kept (`--link-schema auto`
+links long schemas only); `link_tables` picks;
 `linked_schema` is the schema a prompt shows (serving's `build_example` and
 `with_linked_schemas`, for datasets, both call it); `sql_tables` reads the tables a
 query uses (the targets, when linking is measured).
