@@ -101,7 +101,12 @@ def test_500_tables_answer_with_a_note(capsys, workdir, wide_db) -> None:
     before = digest(wide_db)
     code = main(["ask", "How many artists are there?", "--db", str(wide_db), *FAKE])
     out, err = capsys.readouterr()
-    assert code == 0 and "FROM artist" in out
+    assert code == 0 and "FROM artist" in out  # linked by default: a long schema
+    assert "schema linking: the prompt shows 1 of 501 tables" in err
+    argv = ["ask", "How many artists are there?", "--db", str(wide_db), "--link-schema", "off"]
+    code = main([*argv, *FAKE])
+    out, err = capsys.readouterr()
+    assert code == 0 and "FROM artist" in out  # whole: the budget cuts it
     assert "left out" in err and "of 501 tables" in err
     assert digest(wide_db) == before
 
