@@ -297,38 +297,21 @@ def _examples(args: argparse.Namespace) -> list:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from smolsql.evaluate import score, summarize
-    from smolsql.evaluate.report import write_report
-    from smolsql.records import Prediction, Score, read_jsonl, write_jsonl
-    from smolsql.terminal import Progress
+    from smolsql.evaluate.stage import evaluate_run
 
-    run = Path(args.run)
-    source = run / "predictions.jsonl" if run.is_dir() else run
-    run = source.parent
-    predictions = list(read_jsonl(source, Prediction))
-    progress = Progress("eval", len(predictions))
-    scores: list[Score] = []
-    for prediction in predictions:
-        scores.append(score(prediction, args.timeout, args.allow_writes, args.strict_columns))
-        progress.advance()
-    progress.close()
+    judge = None
     if args.judge:
-        from dataclasses import replace
-
-        from smolsql.evaluate.judge import Judge, JudgeConfig
+        from smolsql.evaluate.judge import JudgeConfig
         from smolsql.models import cache_dir
 
-        config = JudgeConfig.from_env(
+        judge = JudgeConfig.from_env(
             base_url=args.judge_url,
             model=args.judge_model,
             concurrency=args.judge_concurrency,
             cache_dir=str(cache_dir() / "judge"),
         )
-        verdicts = Judge(config).judge_all([s.prediction for s in scores])
-        scores = [replace(s, judge=v) for s, v in zip(scores, verdicts, strict=True)]
-    write_jsonl(run / "scores.jsonl", scores)
-    summary = summarize(scores)
-    report = write_report(run, scores, summary)
+    run = Path(args.run)
+    summary, report = evaluate_run(run, args.timeout, args.allow_writes, args.strict_columns, judge)
     for key in (
         "n",
         "execution_accuracy",
@@ -343,7 +326,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     ):
         if key in summary:
             print(f"{key}: {summary[key]}")
-    print(f"wrote {run / 'metrics.json'}, {run / 'scores.jsonl'} and {report}")
+    folder = report.parent
+    print(f"wrote {folder / 'metrics.json'}, {folder / 'scores.jsonl'} and {report}")
     return 0
 
 
