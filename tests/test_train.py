@@ -131,7 +131,7 @@ def test_train_writes_adapter_and_resume_continues(
     lengths = [len(row["input_ids"]) for row in packed]
     assert summary["tokens"] in {a + b for a in lengths for b in lengths}  # 2 sequences, no pads
     with (run / "metrics.jsonl").open("a") as f:  # logged after checkpoint-2, then a stop
-        f.write(json.dumps({"step": 3, "loss": 99.0}) + "\n")
+        f.write(json.dumps({"step": 3, "loss": 99.0}) + "\n" + '{"step": 4, "lo')  # cut short
     train(_config(tiny_model_dir, spider_dir, run, max_steps=4, resume_from_checkpoint="last"))
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert min(r["step"] for r in rows) == 1 and max(r["step"] for r in rows) == 4

@@ -7,6 +7,7 @@ the model imitates the gold SQL, not whether its SQL gives the right rows.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ class MetricsCallback(TrainerCallback):
         if not state.is_world_process_zero or not self.path.exists():
             return
         lines = self.path.read_text().splitlines()
-        kept = [line for line in lines if line and json.loads(line)["step"] <= state.global_step]
+        kept = [line for line in lines if _step(line) <= state.global_step]
         if len(kept) < len(lines):
             self.path.write_text("".join(line + "\n" for line in kept))
 
@@ -43,6 +44,14 @@ class MetricsCallback(TrainerCallback):
     def on_train_end(self, args: Any, state: Any, control: Any, **kw: Any):
         if state.is_world_process_zero:
             plot_loss(self.path, self.run / "loss.png")
+
+
+def _step(line: str) -> float:
+    """A metrics record's step; infinite for a line a stop cut short (it is dropped)."""
+    try:
+        return json.loads(line)["step"]
+    except (ValueError, KeyError, TypeError):
+        return math.inf
 
 
 class ExecutionCallback(TrainerCallback):
