@@ -14,7 +14,7 @@ may hold N schema tokens (`render_schema(schema, question, N)`, as `ask --max-sc
 cuts a schema too long for it; counted with the base model's tokenizer).
 Run: python benchmarks/schema_linking.py --data ../shared/data/spider/dev.json
      [--only-databases configs/heldout-databases.txt] [--value-hints] [--out FILE]
-     [--min-tables N] [--neighbours] [--examples FILE [--gold]] [--budget N]
+     [--min-tables N] [--neighbours] [--synonyms] [--examples FILE [--gold]] [--budget N]
 """
 
 from __future__ import annotations
@@ -125,13 +125,16 @@ def main() -> None:
     parser.add_argument("--value-hints", action="store_true")
     parser.add_argument("--min-tables", type=int, default=LinkSettings.min_tables)
     parser.add_argument("--neighbours", action="store_true")
+    parser.add_argument("--synonyms", action="store_true", help="LinkSettings(synonyms=True)")
     parser.add_argument("--out")
     parser.add_argument("--examples", help="write the linked examples here (JSONL)")
     parser.add_argument("--gold", action="store_true", help="link to the gold SQL's tables")
     parser.add_argument("--budget", type=int, help="measure the schema budget's cut instead")
     args = parser.parse_args()
     only = read_database_names(args.only_databases) if args.only_databases else None
-    settings = LinkSettings(min_tables=args.min_tables, neighbours=args.neighbours)
+    settings = LinkSettings(
+        min_tables=args.min_tables, neighbours=args.neighbours, synonyms=args.synonyms
+    )
     examples = select_databases(load_spider(args.data, value_hints=args.value_hints), only)
     result = measure(examples, budget(args.budget) if args.budget else linker(settings))
     if args.examples:

@@ -115,6 +115,23 @@ def test_neighbours_widen_the_pick():
     assert {"dealers", "shifts"} <= set(wide.tables)
 
 
+def test_synonyms_meet_the_schema_words_a_question_does_not_use(monkeypatch):
+    import smolsql.link
+    from smolsql.lexical import question_words, synonym_table
+
+    said = {"vendor": ("dealer",), "work shift": ("shift",)}
+    assert question_words("Which vendors are in Paris?", said) >= {"vendor", "dealer"}
+    assert "shift" in question_words("How long is each work shift?", said)
+    assert "dealer" not in question_words("Which vendors are in Paris?")  # none given
+    question = "How many vendors are there?"
+    assert not link_tables(SCHEMA, question).pruned  # no table named: the whole schema
+    monkeypatch.setattr(smolsql.link, "synonym_table", lambda: said)
+    link = link_tables(SCHEMA, question, settings=LinkSettings(synonyms=True))
+    assert link.pruned and link.tables == ("dealers",)
+    shipped = synonym_table()  # learned from Spider-Syn's rewrites (benchmarks/synonyms.py)
+    assert "customer" in shipped["client"] and all(isinstance(v, tuple) for v in shipped.values())
+
+
 def test_auto_links_long_schemas_only():
     auto = link_settings("auto")
     assert link_settings("off") is None and link_settings("on").min_tables == 2

@@ -10,9 +10,12 @@ measure, left as the learning curve measured it: these words would change its pi
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -51,9 +54,40 @@ def _stem(word: str) -> str:
     return word
 
 
-def table_scores(schema: Schema, question: str, hints: Sequence[str] = ()) -> dict[str, float]:
+SYNONYMS_FILE = Path(__file__).with_name("synonyms.json")
+"""Words people say for a schema's words, learned from Spider-Syn (benchmarks/synonyms.py)."""
+
+
+@functools.cache
+def synonym_table() -> Mapping[str, tuple[str, ...]]:
+    """`SYNONYMS_FILE` as a word (or two-word phrase) -> the schema words it stands for."""
+    table: dict[str, tuple[str, ...]] = {}
+    for said, word, _ in json.loads(SYNONYMS_FILE.read_text())["pairs"]:
+        table[said] = (*table.get(said, ()), word)
+    return table
+
+
+def question_words(question: str, synonyms: Mapping[str, Sequence[str]] | None = None) -> set[str]:
+    """The question's words, and the schema words its words and word pairs stand for in
+    `synonyms` (`client` also means customer), so that a name the question does not use
+    can still be met."""
+    said = words(question)
+    asked = set(said)
+    if synonyms:
+        for i, word in enumerate(said):
+            asked.update(synonyms.get(word, ()))
+            asked.update(synonyms.get(" ".join(said[i : i + 2]), ()))
+    return asked
+
+
+def table_scores(
+    schema: Schema,
+    question: str,
+    hints: Sequence[str] = (),
+    synonyms: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, float]:
     """How strongly the question points at each table (by name as the schema spells it)."""
-    asked = set(words(question))
+    asked = question_words(question, synonyms)
     column_words = {t.name: {w for c in t.columns for w in words(c.name)} for t in schema.tables}
     spread: dict[str, int] = {}
     for seen in column_words.values():

@@ -33,7 +33,7 @@ from sqlglot import exp
 from smolsql.db import Database, open_database
 from smolsql.errors import SmolsqlError
 from smolsql.hints import value_hints
-from smolsql.lexical import PICK_SCORE, table_scores
+from smolsql.lexical import PICK_SCORE, synonym_table, table_scores
 from smolsql.records import Example
 from smolsql.schema import Schema, Table, render_schema
 from smolsql.sql.text import InvalidSQL, parse_sql
@@ -49,6 +49,10 @@ class LinkSettings:
     """Keep the tables one foreign key away from a picked table too (recall over precision)."""
     max_share: float = 0.8
     """When the pick keeps more than this share of the tables, the whole schema is shown."""
+    synonyms: bool = False
+    """Also meet a schema's words through the words people say for them (`client` for
+    customer; `lexical.synonym_table`). Measured for recall in docs/schema-linking.md; off
+    until its accuracy is."""
 
     def __post_init__(self) -> None:
         if self.min_tables < 2:
@@ -100,7 +104,7 @@ def link_tables(
     everything = Link(tuple(t.name for t in schema.tables), pruned=False)
     if not settings.applies_to(schema):
         return everything
-    scores = table_scores(schema, question, hints)
+    scores = table_scores(schema, question, hints, synonym_table() if settings.synonyms else None)
     picked = [name for name, score in scores.items() if score >= PICK_SCORE]
     if not picked:
         return everything
