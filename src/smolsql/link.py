@@ -51,8 +51,8 @@ class LinkSettings:
     """When the pick keeps more than this share of the tables, the whole schema is shown."""
     synonyms: bool = False
     """Also meet a schema's words through the words people say for them (`client` for
-    customer; `lexical.synonym_table`). Measured for recall in docs/schema-linking.md; off
-    until its accuracy is."""
+    customer; `lexical.synonym_table`). More recall, no better answers: off
+    (docs/schema-linking.md)."""
 
     def __post_init__(self) -> None:
         if self.min_tables < 2:
