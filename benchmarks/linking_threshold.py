@@ -15,7 +15,14 @@ import argparse
 from pathlib import Path
 
 from smolsql.db import open_database
-from smolsql.evaluate.report import format_p, greedy_right, is_right, scores_by_example, sign_test
+from smolsql.evaluate.report import (
+    format_p,
+    greedy_right,
+    is_right,
+    paired,
+    scores_by_example,
+    sign_test,
+)
 
 
 def main() -> None:
@@ -42,12 +49,9 @@ def main() -> None:
             chosen = {k: linked[k] if tables[k[0]] >= t else whole[k] for k in keys}
             cells = [name, str(t), f"{sum(tables[k[0]] >= t for k in keys) / len(keys):.0%}"]
             for right in (is_right, greedy_right):
-                now = [right(chosen[k]) for k in keys]
-                before = [right(whole[k]) for k in keys]
-                gained = sum(a and not b for a, b in zip(now, before, strict=True))
-                lost = sum(b and not a for a, b in zip(now, before, strict=True))
+                gained, lost = paired(whole, chosen, right)
                 cells += [
-                    f"{sum(now) / len(keys):.1%}",
+                    f"{sum(right(chosen[k]) for k in keys) / len(keys):.1%}",
                     f"{gained} / {lost}",
                     format_p(sign_test(gained, lost)),
                 ]

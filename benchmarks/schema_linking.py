@@ -66,8 +66,10 @@ def budget(max_tokens: int) -> Pick:
 
     tokenizer = load_tokenizer(resolve_model(None))
 
+    def count(text: str) -> int:
+        return len(tokenizer(text)["input_ids"])
+
     def pick(schema: Schema, example: Example) -> tuple[set[str], bool]:
-        count = lambda text: len(tokenizer(text)["input_ids"])  # noqa: E731
         cut = render_schema(schema, example.question, max_tokens, count).dropped_tables
         return {t.name for t in schema.tables} - set(cut), bool(cut)
 

@@ -204,6 +204,7 @@ def with_linked_schemas(
     (for training) also shows the tables the example's gold SQL reads: the linker's
     extra picks stay in, as they would at serving time, and its misses are mended.
     """
+    settings = settings or LinkSettings()
     out = []
     with ExitStack() as stack:
         opened: dict[str, tuple[Database, Schema, str] | None] = {}
@@ -221,7 +222,7 @@ def with_linked_schemas(
                 out.append(example)
                 continue
             db, schema, whole = found
-            if not (settings or LinkSettings()).applies_to(schema):
+            if not settings.applies_to(schema):
                 out.append(replace(example, schema=whole, linked_schema=""))  # too short
                 continue
             values = example.hints or value_hints(db, schema, example.question)

@@ -138,11 +138,11 @@ def compare_runs(runs: Sequence[Path]) -> str:
         if any(s.candidate_execution for run in scored for s in run.values()):
             answers.append(("greedy: ", greedy_right))  # differs from the default answer
         for label, right in answers:
-            paired = [_paired(scored[0], other, right) for other in scored]
+            counts = [paired(scored[0], other, right) for other in scored]
             rows.append(
-                [f"{label}right here only / in {names[0]} only", *(f"{g} / {x}" for g, x in paired)]
+                [f"{label}right here only / in {names[0]} only", *(f"{g} / {x}" for g, x in counts)]
             )
-            rows.append([f"{label}sign test p", *(format_p(sign_test(g, x)) for g, x in paired)])
+            rows.append([f"{label}sign test p", *(format_p(sign_test(g, x)) for g, x in counts)])
     return "\n".join(_table(["metric", *names], rows) + _by_database(summaries, names))
 
 
@@ -233,7 +233,7 @@ def greedy_right(score: Score) -> bool:
     return (score.candidate_execution or (score.execution,))[0] == "correct"
 
 
-def _paired(
+def paired(
     first: dict[tuple, Score], other: dict[tuple, Score], right: Callable[[Score], bool] = is_right
 ) -> tuple[int, int]:
     """(questions `other` answers right and `first` not, the reverse), over those both ran."""

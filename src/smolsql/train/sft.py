@@ -43,14 +43,15 @@ def split_examples(config: TrainConfig) -> tuple[list[Example], list[Example]]:
         examples = [replace(e, schema="") for e in examples]
     if config.eval_data:
         held_out = load_examples(config.eval_data, value_hints=config.value_hints)
-        train = _with_links(config, _with_solved(config, examples))
-        return train, _with_solved(config, held_out)  # solved from its own questions
-    rng = random.Random(config.seed)
-    shuffled = examples[:]
-    rng.shuffle(shuffled)
-    n_eval = int(len(shuffled) * config.eval_fraction)
-    train, held_out = shuffled[n_eval:], shuffled[:n_eval]
-    return _with_links(config, _with_solved(config, train)), _with_solved(config, held_out, train)
+        train, held_out = examples, _with_solved(config, held_out)  # from its own questions
+    else:
+        rng = random.Random(config.seed)
+        shuffled = examples[:]
+        rng.shuffle(shuffled)
+        n_eval = int(len(shuffled) * config.eval_fraction)
+        train, held_out = shuffled[n_eval:], shuffled[:n_eval]
+        held_out = _with_solved(config, held_out, train)
+    return _with_links(config, _with_solved(config, train)), held_out
 
 
 def _with_links(config: TrainConfig, examples: list[Example]) -> list[Example]:
