@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +23,7 @@ from smolsql.link import (
     with_linked_schemas,
 )
 from smolsql.prompt import example_prompt
+from smolsql.ranker import EVIDENCE, Ranker, default_ranker, evidence
 from smolsql.records import Example
 from smolsql.schema import parse_ddl, render_schema
 
@@ -130,6 +132,56 @@ def test_synonyms_meet_the_schema_words_a_question_does_not_use(monkeypatch):
     assert link.pruned and link.tables == ("dealers",)
     shipped = synonym_table()  # learned from Spider-Syn's rewrites (benchmarks/synonyms.py)
     assert "customer" in shipped["client"] and all(isinstance(v, tuple) for v in shipped.values())
+
+
+@pytest.mark.parametrize(
+    ("question", "must_keep", "must_leave_out"),
+    [
+        ("Which makers build cars with more than 150 horsepower?",
+         {"car_makers", "cars_data"}, {"audits", "shifts", "dealers"}),
+        ("What is the outcome of every audit?", {"audits"}, {"car_makers", "shifts"}),
+        ("How many hours did each staff member work in shifts?",
+         {"staff", "shifts"}, {"cars_data", "continents"}),
+    ],
+)  # fmt: skip
+def test_the_learned_ranker_keeps_what_the_question_names(question, must_keep, must_leave_out):
+    link = link_tables(SCHEMA, question, settings=LinkSettings(learned=True))
+    assert link.pruned
+    assert must_keep <= set(link.tables)
+    assert not must_leave_out & set(link.tables)
+
+
+def test_the_ranker_weighs_each_table_s_evidence_and_keeps_a_share_of_the_best(monkeypatch):
+    import smolsql.link
+
+    rows = evidence(SCHEMA, "What is the outcome of every audit?")
+    assert set(rows) == {t.name for t in SCHEMA.tables}
+    assert all(len(row) == len(EVIDENCE) for row in rows.values())
+    named = EVIDENCE.index("name share")
+    assert rows["audits"][named] == 1.0 and rows["dealers"][named] == 0.0
+    weights = dict.fromkeys(EVIDENCE, 0.0) | {"bias": -2.0, "name share": 4.0}
+    ranker = Ranker(weights, keep_share=0.5)
+    chances = ranker.chances(SCHEMA, "Every dealer and shift?")
+    assert chances["dealers"] == chances["shifts"] > 0.5 > chances["staff"]
+    monkeypatch.setattr(smolsql.link, "default_ranker", lambda: ranker)
+    link = link_tables(SCHEMA, "Every dealer and shift?", settings=LinkSettings(learned=True))
+    assert set(link.tables) == {"dealers", "shifts", "staff"}  # staff joins them
+
+
+def test_a_ranker_file_without_every_weight_is_refused(tmp_path: Path, monkeypatch):
+    import smolsql.ranker
+
+    broken = tmp_path / "ranker.json"
+    broken.write_text(json.dumps({"keep_share": 0.2, "weights": {"bias": 1.0}}))
+    monkeypatch.setattr(smolsql.ranker, "RANKER_FILE", broken)
+    default_ranker.cache_clear()
+    try:
+        with pytest.raises(SmolsqlError, match="no weight for"):
+            default_ranker()
+    finally:
+        monkeypatch.undo()
+        default_ranker.cache_clear()
+    assert 0 < default_ranker().keep_share < 1  # the shipped file, whole
 
 
 def test_auto_links_long_schemas_only():

@@ -30,7 +30,7 @@ PICK_SCORE = 1.0
 
 _SPLIT = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_GENERIC = frozenset({"id", "name", "code", "type", "details", "description", "other", "ref"})
+GENERIC = frozenset({"id", "name", "code", "type", "details", "description", "other", "ref"})
 """Column and table words so common that a question using them says nothing of the table."""
 
 
@@ -101,10 +101,10 @@ def table_scores(
 
     scores = {}
     for table in schema.tables:
-        own = [w for w in words(table.name) if w not in _GENERIC] or list(words(table.name))
+        own = [w for w in words(table.name) if w not in GENERIC] or list(words(table.name))
         score = TABLE_WEIGHT * sum(w in asked for w in own) / max(1, len(own))
         for column in table.columns:
-            named = [w for w in words(column.name) if w not in _GENERIC]
+            named = [w for w in words(column.name) if w not in GENERIC]
             if named and all(w in asked for w in named):
                 score += min(rarity(w) for w in named)
         if table.name.lower() in hinted:

@@ -8,7 +8,8 @@ and those that join them, and leaves the rest out. The picking is lexical, as th
 question is: a table scores by the words of its name the question uses, by its
 columns' words (weighted by how rare each word is among the schema's tables: `name`
 and `id` say little), and by the values the question names (`smolsql.hints`); the
-scores are `smolsql.lexical`'s, which the schema budget ranks by too.
+scores are `smolsql.lexical`'s, which the schema budget ranks by too (`LinkSettings.learned`
+weighs the same evidence by fitted weights instead: `smolsql.ranker`).
 
 A missed table would be fatal, so linking never stands alone: when the greedy answer
 from the linked prompt does not run and return rows, the choosing stage
@@ -23,7 +24,6 @@ query uses (the targets, when linking is measured).
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
@@ -34,8 +34,9 @@ from smolsql.db import Database, open_database
 from smolsql.errors import SmolsqlError
 from smolsql.hints import value_hints
 from smolsql.lexical import PICK_SCORE, synonym_table, table_scores
+from smolsql.ranker import default_ranker
 from smolsql.records import Example
-from smolsql.schema import Schema, Table, render_schema
+from smolsql.schema import Schema, Table, join_graph, join_path, render_schema
 from smolsql.sql.text import InvalidSQL, parse_sql
 
 
@@ -49,6 +50,10 @@ class LinkSettings:
     """Keep the tables one foreign key away from a picked table too (recall over precision)."""
     max_share: float = 0.8
     """When the pick keeps more than this share of the tables, the whole schema is shown."""
+    learned: bool = False
+    """Pick by the learned ranker's chances (`smolsql.ranker`) instead of the hand-set
+    weights: fewer tables at the same recall on the held-out databases; off until its
+    answers measure better (docs/schema-linking.md)."""
     synonyms: bool = False
     """Also meet a schema's words through the words people say for them (`client` for
     customer; `lexical.synonym_table`). More recall, no better answers: off
@@ -104,54 +109,28 @@ def link_tables(
     everything = Link(tuple(t.name for t in schema.tables), pruned=False)
     if not settings.applies_to(schema):
         return everything
-    scores = table_scores(schema, question, hints, synonym_table() if settings.synonyms else None)
-    picked = [name for name, score in scores.items() if score >= PICK_SCORE]
+    if settings.learned:
+        ranker = default_ranker()
+        scores = ranker.chances(schema, question, hints)
+        least = ranker.keep_share * max(scores.values(), default=0.0)
+    else:
+        synonyms = synonym_table() if settings.synonyms else None
+        scores, least = table_scores(schema, question, hints, synonyms), PICK_SCORE
+    picked = [name for name, score in scores.items() if score >= least]
     if not picked:
         return everything
-    graph = _join_graph(schema)
+    graph = join_graph(schema)
     kept = set(picked)
     for a in picked:  # the chains that join picked tables
         for b in picked:
             if a < b:
-                kept.update(_path(graph, a, b))
+                kept.update(join_path(graph, a, b))
     if settings.neighbours:
         kept.update(n for name in picked for n in graph.get(name, ()))
     if len(kept) > settings.max_share * len(schema.tables):
         return everything
     order = sorted(kept, key=lambda name: -scores[name])
     return Link(tuple(order), pruned=True)
-
-
-def _join_graph(schema: Schema) -> dict[str, set[str]]:
-    """Tables as nodes, foreign keys as undirected edges, by the schema's own spelling."""
-    spelled = {t.name.lower(): t.name for t in schema.tables}
-    graph: dict[str, set[str]] = {t.name: set() for t in schema.tables}
-    for table in schema.tables:
-        for fk in table.foreign_keys:
-            other = spelled.get(fk.ref_table.lower())
-            if other and other != table.name:
-                graph[table.name].add(other)
-                graph[other].add(table.name)
-    return graph
-
-
-def _path(graph: dict[str, set[str]], start: str, goal: str) -> list[str]:
-    """The tables on a shortest foreign-key path from start to goal ([] when none joins them)."""
-    before: dict[str, str | None] = {start: None}
-    queue = deque([start])
-    while queue:
-        node = queue.popleft()
-        if node == goal:
-            path = []
-            while node is not None:
-                path.append(node)
-                node = before[node]
-            return path
-        for nxt in sorted(graph.get(node, ())):
-            if nxt not in before:
-                before[nxt] = node
-                queue.append(nxt)
-    return []
 
 
 def pruned_schema(schema: Schema, tables: Iterable[str]) -> Schema:

@@ -3,11 +3,13 @@
 The model sees the schema as compact CREATE TABLE statements, one line per table,
 keys included, so it can copy table and column names. Live databases are read
 in `smolsql.db`; raw DDL (gretel's `sql_context`, a `schema.sql` file) is read
-here with sqlglot, so any dialect sqlglot knows works.
+here with sqlglot, so any dialect sqlglot knows works. Foreign keys make the join graph
+(`join_graph`, `join_path`) that schema linking keeps whole chains by.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
@@ -175,6 +177,38 @@ def _dedupe(values: Iterable[str]) -> list[str]:
 
 
 # --------------------------------------------------------------------------- rendering
+
+
+def join_graph(schema: Schema) -> dict[str, set[str]]:
+    """Tables as nodes, foreign keys as undirected edges, by the schema's own spelling."""
+    spelled = {t.name.lower(): t.name for t in schema.tables}
+    graph: dict[str, set[str]] = {t.name: set() for t in schema.tables}
+    for table in schema.tables:
+        for fk in table.foreign_keys:
+            other = spelled.get(fk.ref_table.lower())
+            if other and other != table.name:
+                graph[table.name].add(other)
+                graph[other].add(table.name)
+    return graph
+
+
+def join_path(graph: dict[str, set[str]], start: str, goal: str) -> list[str]:
+    """The tables on a shortest foreign-key path from start to goal ([] when none joins them)."""
+    before: dict[str, str | None] = {start: None}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        if node == goal:
+            path = []
+            while node is not None:
+                path.append(node)
+                node = before[node]
+            return path
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in before:
+                before[nxt] = node
+                queue.append(nxt)
+    return []
 
 
 def render_table(table: Table, dialect: str = "sqlite") -> str:
