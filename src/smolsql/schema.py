@@ -176,7 +176,7 @@ def _dedupe(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-# --------------------------------------------------------------------------- rendering
+# ------------------------------------------------------------------------- joins
 
 
 def join_graph(schema: Schema) -> dict[str, set[str]]:
@@ -209,6 +209,9 @@ def join_path(graph: dict[str, set[str]], start: str, goal: str) -> list[str]:
                 before[nxt] = node
                 queue.append(nxt)
     return []
+
+
+# --------------------------------------------------------------------------- rendering
 
 
 def render_table(table: Table, dialect: str = "sqlite") -> str:
