@@ -36,7 +36,7 @@ from smolsql.hints import value_hints
 from smolsql.lexical import PICK_SCORE, synonym_table, table_scores
 from smolsql.ranker import default_ranker
 from smolsql.records import Example
-from smolsql.schema import Schema, Table, join_graph, join_path, render_schema
+from smolsql.schema import Schema, Table, join_graph, joining, render_schema
 from smolsql.sql.text import InvalidSQL, parse_sql
 
 
@@ -120,11 +120,7 @@ def link_tables(
     if not picked:
         return everything
     graph = join_graph(schema)
-    kept = set(picked)
-    for a in picked:  # the chains that join picked tables
-        for b in picked:
-            if a < b:
-                kept.update(join_path(graph, a, b))
+    kept = set(picked) | joining(graph, picked)  # with the chains that join them
     if settings.neighbours:
         kept.update(n for name in picked for n in graph.get(name, ()))
     if len(kept) > settings.max_share * len(schema.tables):

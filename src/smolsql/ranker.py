@@ -21,7 +21,7 @@ from pathlib import Path
 
 from smolsql.errors import SmolsqlError
 from smolsql.lexical import GENERIC, PICK_SCORE, question_words, table_scores, words
-from smolsql.schema import Schema, join_graph, join_path
+from smolsql.schema import Schema, join_graph, joining
 
 EVIDENCE = (
     "bias", "name share", "any name word", "rare columns named", "columns touched",
@@ -43,7 +43,7 @@ def evidence(schema: Schema, question: str, hints: Sequence[str] = ()) -> dict[s
     best = max(scores.values(), default=0.0)
     rank = {name: i for i, name in enumerate(sorted(scores, key=lambda t: -scores[t]))}
     picked = [name for name, score in scores.items() if score >= PICK_SCORE]
-    bridges = {t for a in picked for b in picked if a < b for t in join_path(graph, a, b)}
+    bridges = joining(graph, picked)
     spread = Counter(
         w for t in schema.tables for w in {w for c in t.columns for w in words(c.name)}
     )

@@ -211,6 +211,11 @@ def join_path(graph: dict[str, set[str]], start: str, goal: str) -> list[str]:
     return []
 
 
+def joining(graph: dict[str, set[str]], tables: list[str]) -> set[str]:
+    """The tables on a shortest foreign-key path between any two of `tables`."""
+    return {t for a in tables for b in tables if a < b for t in join_path(graph, a, b)}
+
+
 # --------------------------------------------------------------------------- rendering
 
 
