@@ -108,6 +108,8 @@ def test_keep_an_answer_see_it_used_and_remove_it(page) -> None:
     sidebar.get_by_text("Kept answers (0)").wait_for(timeout=30_000)
     page.get_by_role("button", name="This is right: keep it").click()  # one click
     sidebar.get_by_text("Kept answers (1)").wait_for(timeout=30_000)
+    # The heading is drawn before the list under it: wait for the list, then count it.
+    sidebar.get_by_role("button", name="Remove").first.wait_for(timeout=30_000)
     assert sidebar.get_by_role("button", name="Remove").count() == 1
     sidebar.get_by_text("Use them in the prompt").click()  # the default model: when asked
     ask(page, "How many albums are there?")
