@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from fakes import ScriptedBackend
 
 from smolsql.errors import SmolsqlError
-from smolsql.lexical import words
+from smolsql.lexical import column_rarity, columns_named, name_share, question_words, words
 from smolsql.link import (
     AUTO_MIN_TABLES,
     LinkSettings,
@@ -64,6 +65,29 @@ SCHEMA = parse_ddl(DDL)
 )
 def test_words_split_names_and_questions_alike(text, expected):
     assert words(text) == expected
+
+
+TWO_OF_TEN = math.log(11 / 2) / math.log(11)
+"""The rarity of a column word that two of SCHEMA's ten tables have."""
+
+
+@pytest.mark.parametrize(
+    ("table", "question", "share", "columns"),
+    [
+        # `name` is generic, so the name's own word is `car`; only car_names has `make`, twice
+        ("car_names", "Which car makes?", 1.0, 2.0),
+        ("cars_data", "The weight of each car?", 0.5, 1.0),
+        # `model` is in two of the ten tables' columns: rarer than common, less than one's own
+        ("model_list", "Every model?", 0.5, 2 * TWO_OF_TEN),
+        ("staff", "Each dealer's city?", 0.0, TWO_OF_TEN),
+    ],
+)  # fmt: skip
+def test_a_table_s_name_and_column_words_meet_the_question(table, question, share, columns):
+    asked = question_words(question)
+    rarity = column_rarity(SCHEMA)
+    found = next(t for t in SCHEMA.tables if t.name == table)
+    assert name_share(table, asked) == pytest.approx(share)
+    assert sum(columns_named(found, asked, rarity)) == pytest.approx(columns)
 
 
 @pytest.mark.parametrize(

@@ -14,12 +14,12 @@ import functools
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from smolsql.schema import Schema
+    from smolsql.schema import Schema, Table
 
 TABLE_WEIGHT = 2.0
 """A table's own name in the question counts as much as two rare column names."""
@@ -80,6 +80,33 @@ def question_words(question: str, synonyms: Mapping[str, Sequence[str]] | None =
     return asked
 
 
+def column_rarity(schema: Schema) -> Callable[[str], float]:
+    """How rare a column word is across the schema's tables: 1 for a word one table's
+    columns have, near 0 for one they all have (a rare word points at its table)."""
+    spread: dict[str, int] = {}
+    for table in schema.tables:
+        for word in {w for c in table.columns for w in words(c.name)}:
+            spread[word] = spread.get(word, 0) + 1
+    n = len(schema.tables)
+    return lambda word: math.log((n + 1) / spread.get(word, 1)) / math.log(n + 1)
+
+
+def name_share(name: str, asked: set[str]) -> float:
+    """The share of a table name's own words (generic ones aside) that the question uses."""
+    own = [w for w in words(name) if w not in GENERIC] or list(words(name))
+    return sum(w in asked for w in own) / max(1, len(own))
+
+
+def columns_named(table: Table, asked: set[str], rarity: Callable[[str], float]) -> list[float]:
+    """For each column whose every word the question uses, its commonest word's rarity."""
+    out = []
+    for column in table.columns:
+        named = [w for w in words(column.name) if w not in GENERIC]
+        if named and all(w in asked for w in named):
+            out.append(min(rarity(w) for w in named))
+    return out
+
+
 def table_scores(
     schema: Schema,
     question: str,
@@ -88,25 +115,15 @@ def table_scores(
 ) -> dict[str, float]:
     """How strongly the question points at each table (by name as the schema spells it)."""
     asked = question_words(question, synonyms)
-    column_words = {t.name: {w for c in t.columns for w in words(c.name)} for t in schema.tables}
-    spread: dict[str, int] = {}
-    for seen in column_words.values():
-        for word in seen:
-            spread[word] = spread.get(word, 0) + 1
-    n = len(schema.tables)
+    rarity = column_rarity(schema)
     hinted = {h.split(".", 1)[0].lower() for h in hints}
-
-    def rarity(word: str) -> float:  # 1 for a word one table has, near 0 for one all have
-        return math.log((n + 1) / spread.get(word, 1)) / math.log(n + 1)
-
     scores = {}
     for table in schema.tables:
-        own = [w for w in words(table.name) if w not in GENERIC] or list(words(table.name))
-        score = TABLE_WEIGHT * sum(w in asked for w in own) / max(1, len(own))
-        for column in table.columns:
-            named = [w for w in words(column.name) if w not in GENERIC]
-            if named and all(w in asked for w in named):
-                score += min(rarity(w) for w in named)
+        # summed in this order, as when ranker.json was fitted: another order moves float
+        # ties between tables, and with them the ranks the ranker reads
+        score = sum(
+            (TABLE_WEIGHT * name_share(table.name, asked), *columns_named(table, asked, rarity))
+        )
         if table.name.lower() in hinted:
             score += VALUE_WEIGHT
         scores[table.name] = score

@@ -14,13 +14,21 @@ from __future__ import annotations
 import functools
 import json
 import math
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from smolsql.errors import SmolsqlError
-from smolsql.lexical import GENERIC, PICK_SCORE, question_words, table_scores, words
+from smolsql.lexical import (
+    GENERIC,
+    PICK_SCORE,
+    column_rarity,
+    columns_named,
+    name_share,
+    question_words,
+    table_scores,
+    words,
+)
 from smolsql.schema import Schema, join_graph, joining
 
 EVIDENCE = (
@@ -44,28 +52,20 @@ def evidence(schema: Schema, question: str, hints: Sequence[str] = ()) -> dict[s
     rank = {name: i for i, name in enumerate(sorted(scores, key=lambda t: -scores[t]))}
     picked = [name for name, score in scores.items() if score >= PICK_SCORE]
     bridges = joining(graph, picked)
-    spread = Counter(
-        w for t in schema.tables for w in {w for c in t.columns for w in words(c.name)}
-    )
+    rarity = column_rarity(schema)
     hinted = {h.split(".", 1)[0].lower() for h in hints}
     out = {}
     for table in schema.tables:
-        every = list(words(table.name))
-        own = [w for w in every if w not in GENERIC] or every
-        full = touched = rarest = 0.0
-        for column in table.columns:
-            named = [w for w in words(column.name) if w not in GENERIC]
-            rarity = {w: math.log((n + 1) / spread[w]) / math.log(n + 1) for w in named}
-            if named and all(w in asked for w in named):
-                full += min(rarity.values())
-            met = [rarity[w] for w in named if w in asked]
-            if met:
-                touched += 1
-                rarest = max(rarest, max(met))
+        met = [
+            [rarity(w) for w in words(c.name) if w not in GENERIC and w in asked]
+            for c in table.columns
+        ]
+        touched = sum(bool(m) for m in met)
+        rarest = max((max(m) for m in met if m), default=0.0)
         score, place = scores[table.name], rank[table.name]
         out[table.name] = [
-            1.0, sum(w in asked for w in own) / max(1, len(own)),
-            float(any(w in asked for w in every)), min(full, 3.0), min(touched, 5.0) / 5, rarest,
+            1.0, name_share(table.name, asked), float(any(w in asked for w in words(table.name))),
+            min(sum(columns_named(table, asked, rarity)), 3.0), min(touched, 5.0) / 5, rarest,
             float(table.name.lower() in hinted), score / best if best > 0 else 0.0,
             float(place == 0), 1 / (1 + place), float(table.name in bridges and score < PICK_SCORE),
             len(graph[table.name]) / n, math.log(n), float(score >= PICK_SCORE),
