@@ -307,7 +307,7 @@ def train(config: TrainConfig) -> Path:
         "examples_per_s": round(len(train_set) * epochs / seconds, 2),
         "precision": resolve_precision(config.precision),
         "resumed_from": resume,
-        "warm_start": warm_start,
+        "warm_start": config.warm_start,  # where the run began, resumed or not
         **hardware(),
     }
     (out / "train_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
