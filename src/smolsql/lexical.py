@@ -107,6 +107,11 @@ def columns_named(table: Table, asked: set[str], rarity: Callable[[str], float])
     return out
 
 
+def hinted_tables(hints: Sequence[str]) -> set[str]:
+    """The tables (lower-case) that hold a value the question names: `table.column = value`."""
+    return {h.split(".", 1)[0].lower() for h in hints}
+
+
 def table_scores(
     schema: Schema,
     question: str,
@@ -116,7 +121,7 @@ def table_scores(
     """How strongly the question points at each table (by name as the schema spells it)."""
     asked = question_words(question, synonyms)
     rarity = column_rarity(schema)
-    hinted = {h.split(".", 1)[0].lower() for h in hints}
+    hinted = hinted_tables(hints)
     scores = {}
     for table in schema.tables:
         # summed in this order, as when ranker.json was fitted: another order moves float

@@ -24,6 +24,7 @@ from smolsql.lexical import (
     PICK_SCORE,
     column_rarity,
     columns_named,
+    hinted_tables,
     name_share,
     question_words,
     table_scores,
@@ -53,7 +54,7 @@ def evidence(schema: Schema, question: str, hints: Sequence[str] = ()) -> dict[s
     picked = [name for name, score in scores.items() if score >= PICK_SCORE]
     bridges = joining(graph, picked)
     rarity = column_rarity(schema)
-    hinted = {h.split(".", 1)[0].lower() for h in hints}
+    hinted = hinted_tables(hints)
     out = {}
     for table in schema.tables:
         met = [
