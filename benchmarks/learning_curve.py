@@ -7,8 +7,9 @@ it. Each question is asked with what was kept before it on its database (the mos
 query counts, as it would for that person), with the default 8 candidates, through
 `smolsql predict` and scored by `smolsql eval`. The same questions asked with nothing kept
 come from a plain run of the same model (--plain, or one made here). Accuracy is then
-grouped by how many answers were kept when the question was asked.
-Run: .venv/bin/python benchmarks/learning_curve.py [--model M] [--plain RUN]
+grouped by how many answers were kept when the question was asked, and split by whether
+the question's own query was among the kept answers shown (curve.json).
+Run: .venv/bin/python benchmarks/learning_curve.py [--model M] [--name N] [--plain RUN]
        --out benchmarks/results/learning-curve/NAME
      .venv/bin/python benchmarks/learning_curve.py --plot OUT/NAME [OUT/NAME ...]
 """
@@ -50,56 +51,106 @@ def smolsql(*args: str) -> None:
         sys.exit(f"smolsql {' '.join(args)} failed")
 
 
-def correct(run: Path) -> dict[str, bool]:
-    """Each question's id: whether its chosen answer was right."""
-    out = {}
-    for line in (run / "scores.jsonl").open():
-        score = json.loads(line)
-        out[score["prediction"]["example"]["id"]] = score["execution"] == "correct"
-    return out
+def correct(run: Path) -> dict[str, tuple[bool, bool]]:
+    """Each question's id: whether its chosen answer was right, and its greedy answer."""
+    from smolsql.records import Score, read_jsonl
+
+    return {
+        s.prediction.example.id: (
+            s.execution == "correct",
+            (s.candidate_execution or (s.execution,))[0] == "correct",
+        )
+        for s in read_jsonl(run / "scores.jsonl", Score)
+    }
 
 
-def curve(run: Path, plain: Path) -> list[dict]:
+def _row(ids: list[str], with_kept: dict, without: dict) -> dict:
+    """Accuracy of the questions `ids` with and without kept answers, who is right alone,
+    and the two-sided sign test over those."""
+    from smolsql.evaluate.report import sign_test
+
+    def share(run: dict, which: int) -> float:
+        return round(sum(run[i][which] for i in ids) / len(ids), 4)
+
+    gained = sum(with_kept[i][0] and not without[i][0] for i in ids)
+    lost = sum(without[i][0] and not with_kept[i][0] for i in ids)
+    return {
+        "questions": len(ids),
+        "with_kept": share(with_kept, 0),
+        "nothing_kept": share(without, 0),
+        "greedy_with_kept": share(with_kept, 1),
+        "greedy_nothing_kept": share(without, 1),
+        "right_only_with_kept": gained,
+        "right_only_nothing_kept": lost,
+        "sign_test_p": round(sign_test(gained, lost), 4),
+    }
+
+
+def curve(run: Path, plain: Path) -> dict:
+    """The curve by answers kept, and the same questions split by whether a kept answer
+    shown in the prompt has the question's own query (Spider asks a query in several
+    wordings; a person asks theirs again too): copying it and using it are not the same."""
     from smolsql.records import Example, read_jsonl
+    from smolsql.sql.text import normalized_sql
 
-    kept = {e.id: e.meta["kept"] for e in read_jsonl(run / "examples.jsonl", Example)}
     with_kept, without = correct(run), correct(plain)
+    examples = [e for e in read_jsonl(run / "examples.jsonl", Example) if e.id in without]
     rows = []
     for low, high in BINS:
-        ids = [i for i, n in kept.items() if low <= n <= high and i in without]
+        ids = [e.id for e in examples if low <= e.meta["kept"] <= high]
         label = f"{low}" if low == high else f"{low}-{high}" if high < 10_000 else f"{low}+"
         if ids:
-            rows.append(
-                {
-                    "kept": label,
-                    "questions": len(ids),
-                    "with_kept": round(sum(with_kept[i] for i in ids) / len(ids), 4),
-                    "nothing_kept": round(sum(without[i] for i in ids) / len(ids), 4),
-                }
-            )
-    return rows
+            rows.append({"kept": label, **_row(ids, with_kept, without)})
+
+    def own_query_shown(example: Example) -> bool:
+        own = normalized_sql(example.sql or "")
+        return own is not None and any(normalized_sql(s.sql) == own for s in example.solved)
+
+    split = []
+    for same in (True, False):
+        ids = [e.id for e in examples if own_query_shown(e) == same]
+        if ids:
+            split.append({"own_query_shown": same, **_row(ids, with_kept, without)})
+    every = _row([e.id for e in examples], with_kept, without)
+    return {"all": every, "curve": rows, "own_query_shown": split}
 
 
 def plot(runs: list[Path], out: Path) -> None:
+    """Left: accuracy by answers kept, one pair of lines a model. Right: the same questions
+    split by whether their own query was among the kept answers shown."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    for run in runs:
+    fig, (ax, split) = plt.subplots(1, 2, figsize=(11, 4.4), gridspec_kw={"width_ratios": [2.2, 1]})
+    width = 0.8 / (2 * len(runs))
+    for n, run in enumerate(runs):
         summary = json.loads((run / "curve.json").read_text())
         rows, name = summary["curve"], summary["model"]
         xs = list(range(len(rows)))
-        ax.plot(xs, [r["with_kept"] * 100 for r in rows], marker="o", label=f"{name}, kept answers")
+        line = ax.plot(xs, [r["with_kept"] * 100 for r in rows], marker="o",
+                       label=f"{name}, kept answers")  # fmt: skip
         ax.plot(xs, [r["nothing_kept"] * 100 for r in rows], marker="o", linestyle="--",
-                label=f"{name}, nothing kept")  # fmt: skip
+                color=line[0].get_color(), label=f"{name}, nothing kept")  # fmt: skip
         ax.set_xticks(xs, [f"{r['kept']}\n({r['questions']} q)" for r in rows])
+        groups = summary.get("own_query_shown", [])
+        for m, key in enumerate(("with_kept", "nothing_kept")):
+            offset = (2 * n + m) * width - 0.4 + width / 2
+            split.bar([i + offset for i in range(len(groups))], [g[key] * 100 for g in groups],
+                      width, color=line[0].get_color(), alpha=1.0 if m == 0 else 0.4)  # fmt: skip
+        split.set_xticks(
+            range(len(groups)),
+            [("its own query\nwas kept" if g["own_query_shown"] else "it was not")
+             + f"\n({g['questions']} q)" for g in groups],
+        )  # fmt: skip
     ax.set_xlabel("answers kept on the database before the question")
     ax.set_ylabel("execution accuracy, %")
-    ax.set_title("Spider validation, asked in order, each gold answer kept after its question")
+    ax.set_title("Spider validation, asked in order, each gold answer kept after it", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+    split.set_title("the same questions (pale: nothing kept)", fontsize=10)
+    split.grid(alpha=0.3, axis="y")
     fig.tight_layout()
     fig.savefig(out, dpi=120)
 
@@ -108,6 +159,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=DEV)
     parser.add_argument("--model", help="as --model everywhere (default: the default model)")
+    parser.add_argument("--name", help="the model's name in the figure (default: --model)")
     parser.add_argument("--plain", type=Path, help="a run of the same model with nothing kept")
     parser.add_argument("--out", type=Path, help="the run folder")
     parser.add_argument("--plot", type=Path, nargs="+", help="runs to draw, one line each")
@@ -132,9 +184,9 @@ def main() -> None:
         smolsql("predict", "--data", args.data, "--out", str(plain), *common)
         smolsql("eval", str(plain))
     rows = curve(out, plain)
-    summary = {"model": args.model or "default model", "plain": str(plain), "curve": rows}
+    summary = {"model": args.name or args.model or "default model", "plain": str(plain), **rows}
     (out / "curve.json").write_text(json.dumps(summary, indent=2) + "\n")
-    for row in rows:
+    for row in [rows["all"], *rows["curve"], *rows["own_query_shown"]]:
         print(row)
 
 
