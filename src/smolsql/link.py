@@ -52,8 +52,8 @@ class LinkSettings:
     """When the pick keeps more than this share of the tables, the whole schema is shown."""
     learned: bool = False
     """Pick by the learned ranker's chances (`smolsql.ranker`) instead of the hand-set
-    weights: fewer tables at the same recall on the held-out databases; off until its
-    answers measure better (docs/schema-linking.md)."""
+    weights: fewer tables at the same recall on the held-out databases, but no better
+    default answer there (docs/schema-linking.md), so off."""
     synonyms: bool = False
     """Also meet a schema's words through the words people say for them (`client` for
     customer; `lexical.synonym_table`). More recall, no better answers: off

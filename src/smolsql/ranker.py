@@ -5,8 +5,9 @@ evidence, and a little more (how rare the rarest column word the question touche
 whether a table bridges two picked ones, the schema's size), by a logistic regression
 fitted to the tables Spider's gold SQL reads (`benchmarks/learned_linker.py` writes
 `ranker.json`, held-out databases left out). On the held-out databases it keeps fewer
-tables at the same recall; whether the answers are better is measured in
-docs/schema-linking.md, and until then `LinkSettings.learned` is off.
+tables at the same recall, and its greedy answers lean its way, but the default answer
+(candidates from the whole schema among them) is no better (docs/schema-linking.md), so
+`LinkSettings.learned` is off.
 """
 
 from __future__ import annotations
