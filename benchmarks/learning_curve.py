@@ -134,7 +134,7 @@ def plot(runs: list[Path], out: Path) -> None:
         ax.plot(xs, [r["nothing_kept"] * 100 for r in rows], marker="o", linestyle="--",
                 color=line[0].get_color(), label=f"{name}, nothing kept")  # fmt: skip
         ax.set_xticks(xs, [f"{r['kept']}\n({r['questions']} q)" for r in rows])
-        groups = summary.get("own_query_shown", [])
+        groups = summary["own_query_shown"]
         for m, key in enumerate(("with_kept", "nothing_kept")):
             offset = (2 * n + m) * width - 0.4 + width / 2
             split.bar([i + offset for i in range(len(groups))], [g[key] * 100 for g in groups],

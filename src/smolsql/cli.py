@@ -437,7 +437,7 @@ ONLY_HELP = "a file of database names, one a line: only their questions (e.g. th
 SOLVED_HELP = (
     "a JSON or JSON Lines file of {question, sql} pairs answered before on this database: "
     "the most similar go in the prompt (meant for a model trained with them: the default "
-    "model answers worse with them)"
+    "model copies them, which helps on questions asked before and hurts on new ones)"
 )
 
 

@@ -52,7 +52,8 @@ SOLVED_FIELD = Field(
     max_length=MAX_SOLVED_IN_REQUEST,
     description="questions answered before on this database, with their SQL: the most "
     "similar go in the prompt (default: the server's for the database, if any); meant for a "
-    "model trained with them: the default model answers worse with them",
+    "model trained with them: the default model copies them, which helps on questions asked "
+    "before and hurts on new ones",
 )
 
 
