@@ -133,6 +133,10 @@ def test_the_cli_keeps_lists_exports_imports_and_removes(tmp_path: Path, monkeyp
     kept_id = listed.split()[0]
     assert main(["solved", "remove", "--db", str(other), kept_id]) == 0
     assert main(["solved", "remove", "--db", str(other), kept_id]) == 2
+    capsys.readouterr()
+    assert main(["solved", "list", "--db", str(other)]) == 0
+    nothing = capsys.readouterr()
+    assert nothing.out == "" and "no kept answers" in nothing.err
     assert main(["solved", "list", "--db", "sample"]) == 0  # the other database kept its own
     assert "How many?" in capsys.readouterr().out
 

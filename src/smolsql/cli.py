@@ -368,8 +368,11 @@ def cmd_solved(args: argparse.Namespace) -> int:
             for k in store.list():
                 print(json.dumps(to_dict(k), ensure_ascii=False))
         else:
-            for k in store.list():
+            kept = store.list()
+            for k in kept:
                 print(f"{k.id}  {k.at}  {k.by:<6}  {k.question}\n    {k.sql}")
+            if not kept:  # said on stderr: stdout stays what was kept
+                print(f"no kept answers in {store.path} (smolsql solved add)", file=sys.stderr)
     finally:
         db.close()
     return 0
