@@ -41,7 +41,8 @@ def count(run: Path) -> Counter:
         example = score.prediction.example
         whole = parse_ddl(example.schema, example.dialect)
         gold = sql_tables(example.sql or "", whole)
-        shown = parse_ddl(example.linked_schema, example.dialect) if example.linked_schema else whole
+        linked = example.linked_schema
+        shown = parse_ddl(linked, example.dialect) if linked else whole
         complete = {g.lower() for g in gold} <= {t.name.lower() for t in shown.tables}
         right = score.execution == "correct"
         out[right, complete, kind(sql_tables(score.prediction.sql, whole), gold)] += 1
