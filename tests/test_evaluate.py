@@ -9,6 +9,7 @@ import pytest
 
 from smolsql.cli import main
 from smolsql.evaluate import score, summarize
+from smolsql.evaluate.metrics import wrong_tables
 from smolsql.records import Example, Prediction, Score, read_jsonl, write_jsonl
 
 SETUP = """
@@ -135,6 +136,63 @@ def test_summary_leaves_failed_gold_out_and_counts_empty_matches() -> None:
     assert summary["by_sql_complexity"] == {
         "joins": {"n": 1, "execution_accuracy": 1.0, "syntax_valid": 1.0, "exact_match": 1.0}
     }
+
+
+SHOP = """
+CREATE TABLE genre (id INT PRIMARY KEY, name TEXT);
+CREATE TABLE track (id INT PRIMARY KEY, name TEXT, genre_id INT REFERENCES genre(id));
+CREATE TABLE album (id INT PRIMARY KEY, title TEXT);
+INSERT INTO genre VALUES (1, 'Rock'), (2, 'Jazz');
+INSERT INTO track VALUES (1, 'a', 1), (2, 'b', 2), (3, 'c', 1);
+INSERT INTO album VALUES (1, 'x');
+"""
+ROCK = "SELECT T.name FROM track AS T JOIN genre AS G ON T.genre_id = G.id WHERE G.name = 'Rock'"
+
+TABLE_CASES = [
+    # (a wrong answer to ROCK, how its tables stand to the gold SQL's)
+    ("SELECT name FROM track WHERE genre_id = 'Rock'", "too few: a join skipped"),
+    ("SELECT G.name FROM track AS T JOIN genre AS G ON T.genre_id = G.id", "the gold tables"),
+    ("SELECT title FROM album", "other tables"),
+    ("SELECT T.name FROM track AS T JOIN genre AS G ON T.genre_id = G.id JOIN album AS A "
+     "ON A.id = T.id WHERE G.name = 'Jazz'", "extra tables"),
+    ("SELECT name FROM nowhere", "no table"),
+    ("SELEC name", "no table"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("pred", "kind"), TABLE_CASES)
+def test_wrong_answers_are_sorted_by_their_tables(pred: str, kind: str) -> None:
+    wrong = score(Prediction(Example("Rock tracks?", SHOP, ROCK, setup_sql=SHOP), pred))
+    assert wrong.execution in ("wrong", "pred_error")
+    assert wrong_tables([wrong]) == {kind: 1}
+
+
+def test_the_report_counts_wrong_answers_by_tables_and_linked_prompts_that_missed_one(
+    tmp_path: Path,
+) -> None:
+    from smolsql.evaluate.report import write_report
+
+    linked = "CREATE TABLE track (id INT PRIMARY KEY, name TEXT, genre_id INT);"
+    asked = [  # (answer, linked schema shown): right, skipped join twice, once linked badly
+        (ROCK, ""),
+        ("SELECT name FROM track WHERE genre_id = 'Rock'", ""),
+        ("SELECT name FROM track WHERE genre_id = 1 AND id > 1", linked),
+    ]
+    scores = [
+        score(
+            Prediction(
+                Example("Rock tracks?", SHOP, ROCK, setup_sql=SHOP, linked_schema=shown), sql
+            )
+        )
+        for sql, shown in asked
+    ]
+    summary = summarize(scores)
+    assert summary["wrong_tables"] == {
+        "too few: a join skipped": 2,
+        "linked prompt lacked a gold table": 1,
+    }
+    report = write_report(tmp_path, scores, summary).read_text()
+    assert "| too few: a join skipped | 2 | 100% |" in report
 
 
 def test_latency_has_median_and_mean() -> None:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 from smolsql.evaluate.execution import is_ordered, run_query
-from smolsql.records import NOT_SCORED, Execution, Prediction, Score
+from smolsql.link import sql_tables
+from smolsql.records import MISSED, NOT_SCORED, Execution, Prediction, Score
+from smolsql.schema import Schema, parse_ddl
 from smolsql.sql.results import same_result
 from smolsql.sql.text import normalized_sql, parses
 
-__all__ = ["Score", "exact_match", "score", "summarize"]
+__all__ = ["Score", "exact_match", "score", "summarize", "tables_kind", "wrong_tables"]
 
 
 def exact_match(gold: str, pred: str, dialect: str = "sqlite") -> bool:
@@ -66,6 +69,51 @@ def score(
     tried = tuple(execution(c.sql)[0] for c in prediction.candidates)
     empty = outcome == "correct" and not gold.rows
     return Score(prediction, valid, em, outcome, empty, detail, candidate_execution=tried)
+
+
+TABLE_KINDS = ("the gold tables", "too few: a join skipped", "extra tables", "other tables",
+               "no table")  # fmt: skip
+"""How the tables an answer reads stand to those its gold SQL reads (`tables_kind`)."""
+LINKED_MISSED = "linked prompt lacked a gold table"
+
+
+def tables_kind(answer: frozenset[str], gold: frozenset[str]) -> str:
+    """Which of TABLE_KINDS the tables `answer` reads are, against the gold SQL's `gold`."""
+    answer, gold = frozenset(a.lower() for a in answer), frozenset(g.lower() for g in gold)
+    if not answer:
+        return TABLE_KINDS[4]  # it does not parse, or names no table of the schema
+    if answer == gold:
+        return TABLE_KINDS[0]
+    if answer < gold:
+        return TABLE_KINDS[1]
+    return TABLE_KINDS[2] if answer > gold else TABLE_KINDS[3]
+
+
+@functools.lru_cache(maxsize=64)
+def _schema(text: str, dialect: str) -> Schema:
+    return parse_ddl(text, dialect)
+
+
+def wrong_tables(scores: Sequence[Score]) -> dict[str, int]:
+    """For the wrong answers: how many read each of TABLE_KINDS, and how many were shown a
+    linked schema that lacked a table the gold SQL reads (LINKED_MISSED).
+
+    On long schemas most wrong answers skip a join (docs/unseen-databases.md): this says
+    whether a run's failures are tables or logic, no model needed.
+    """
+    out = dict.fromkeys(TABLE_KINDS, 0)
+    missed = 0
+    for s in scores:
+        example = s.prediction.example
+        if s.execution not in MISSED or not example.sql or not example.schema:
+            continue
+        whole = _schema(example.schema, example.dialect)
+        gold = sql_tables(example.sql, whole)
+        out[tables_kind(sql_tables(s.prediction.sql, whole), gold)] += 1
+        if example.linked_schema:
+            shown = {t.name.lower() for t in _schema(example.linked_schema, example.dialect).tables}
+            missed += not {g.lower() for g in gold} <= shown
+    return {**{k: n for k, n in out.items() if n}, **({LINKED_MISSED: missed} if missed else {})}
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -130,6 +178,8 @@ def summarize(
     summary["correct_empty_result"] = sum(s.empty_result for s in scores)
     summary["outcomes"] = dict(sorted(outcomes.items()))
     summary.update(_candidate_summary(scores))
+    if tables := wrong_tables(scores):
+        summary["wrong_tables"] = tables
     verdicts = [s.judge for s in scores if s.judge is not None]
     if verdicts:
         usable = [v for v in verdicts if not v.failed]

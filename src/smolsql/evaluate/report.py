@@ -46,6 +46,11 @@ def write_report(run: Path, scores: Sequence[Score], summary: dict, failures: in
     )
     lines += ["", "## Outcomes", ""]
     lines += _table(["outcome", "count"], list(summary["outcomes"].items()))
+    if summary.get("wrong_tables"):
+        wrong = sum(n for k, n in summary["outcomes"].items() if k in MISSED)
+        lines += ["", "## Wrong answers: their tables against the gold SQL's", ""]
+        rows = [(k, n, f"{n / wrong:.0%}") for k, n in summary["wrong_tables"].items()]
+        lines += _table(["tables", "wrong answers", "share"], rows)
     if summary.get("judge_error_types"):
         lines += ["", "## Judge error types", ""]
         lines += _table(["error type", "count"], list(summary["judge_error_types"].items()))
