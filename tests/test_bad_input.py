@@ -78,6 +78,7 @@ def bad_files(tmp_path: Path) -> dict[str, Path]:
         (["ask", "q?", "--db", "nosuchdriver://x/y"], "cannot use database URL"),
         (["run", "DELETE FROM artist", "--db", "{sample}"], "refused by rule 'read_only'"),
         (["run", "\x00\x01", "--db", "{sample}"], "refused by rule"),
+        (["extract", "{tmp}/no-run", "--rank", "8", "--out", "{tmp}/x"], "unknown model"),
     ],
 )
 def test_cli_bad_input(argv, message, capsys, workdir, sample_db, tmp_path) -> None:

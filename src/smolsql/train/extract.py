@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from smolsql.errors import SmolsqlError
-from smolsql.models import PROMPT_NOTES, ModelSpec, load_model
+from smolsql.models import PROMPT_NOTES, ModelSpec, load_model, resolve_model
 from smolsql.train.sft import finalize_adapter
 
 
@@ -55,8 +55,9 @@ def extract_lora(
         raise SmolsqlError("rank must be at least 1")
     if out.exists() and any(out.iterdir()):
         raise SmolsqlError(f"{out} exists and is not empty; choose a new folder")
+    tuned_spec = resolve_model(str(tuned))  # a bad name fails before the base loads
     base_model = load_model(base)
-    tuned_state = load_model(ModelSpec(str(tuned))).state_dict()
+    tuned_state = load_model(tuned_spec).state_dict()
     linear = {
         name: module
         for name, module in base_model.named_modules()
