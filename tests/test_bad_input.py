@@ -79,6 +79,7 @@ def bad_files(tmp_path: Path) -> dict[str, Path]:
         (["run", "DELETE FROM artist", "--db", "{sample}"], "refused by rule 'read_only'"),
         (["run", "\x00\x01", "--db", "{sample}"], "refused by rule"),
         (["extract", "{tmp}/no-run", "--rank", "8", "--out", "{tmp}/x"], "unknown model"),
+        (["ask", "q?", "--db", "{sample}", "--dialect", "nonsense"], "unknown SQL dialect"),
     ],
 )
 def test_cli_bad_input(argv, message, capsys, workdir, sample_db, tmp_path) -> None:
@@ -162,6 +163,10 @@ def test_api_binary_body_and_wrong_types() -> None:
         "/v1/sql", content=chunks(), headers={"Content-Type": "application/json"}
     )
     assert streamed.status_code == 411
+    dialect = client.post(
+        "/v1/sql", json={"question": "q", "database": "sample", "dialect": "nonsense"}
+    )
+    assert dialect.status_code == 400 and "unknown SQL dialect" in dialect.json()["detail"]
     for method, path in (("get", "/v1/sql"), ("delete", "/v1/query")):
         assert getattr(client, method)(path).status_code == 405
 

@@ -31,10 +31,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from smolsql.ask import ask, read_schema_file, validate_question
     from smolsql.choose import describe
     from smolsql.solved import read_solved_file
-    from smolsql.sql.text import pretty_sql
+    from smolsql.sql.text import dialect_name, pretty_sql
     from smolsql.terminal import format_table
 
     validate_question(args.question)
+    if args.dialect:
+        dialect_name(args.dialect)  # an unknown one is said before the model loads
     if bool(args.db) == bool(args.schema):
         raise SmolsqlError("give exactly one of --db (a database) or --schema (a DDL file)")
     if args.run and not args.db:

@@ -24,6 +24,7 @@ from smolsql.records import Example, Kept, Prediction, Solved
 from smolsql.schema import parse_ddl
 from smolsql.sql.checks import find_problems
 from smolsql.sql.run import run_sql
+from smolsql.sql.text import dialect_name
 
 MAX_ROWS_LIMIT = 10_000
 PERSON = "(written by a person)"
@@ -120,6 +121,8 @@ class Service:
         `solved` (the request's own answered questions) takes the place of the server's.
         """
         validate_question(question)
+        if dialect:
+            dialect_name(dialect)  # unknown: said before the model runs
         if (database is None) == (schema is None):
             raise SmolsqlError("give exactly one of database (a name) or schema (DDL text)")
         choice = self._choice(candidates)

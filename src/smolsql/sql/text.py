@@ -119,12 +119,16 @@ def parses(sql: str, dialect: str = "sqlite") -> bool:
 
 
 def pretty_sql(sql: str, dialect: str = "sqlite", to: str | None = None) -> str:
-    """Pretty-print (and optionally transpile to `to`); unparseable SQL comes back unchanged."""
+    """Pretty-print (and optionally transpile to `to`); unparseable SQL comes back unchanged.
+
+    An unknown `to` is the caller's error (InvalidSQL), not SQL left as it was.
+    """
+    target = dialect_name(to or dialect)
     tree = parse_one(sql, dialect) if sql.strip() else None
     if tree is None:
         return sql
     try:
-        return tree.sql(dialect=dialect_name(to or dialect), pretty=True)
+        return tree.sql(dialect=target, pretty=True)
     except (InvalidSQL, ValueError, sqlglot.errors.UnsupportedError):
         return sql
 
