@@ -93,6 +93,23 @@ def test_cli_bad_input(argv, message, capsys, workdir, sample_db, tmp_path) -> N
     assert digest(sample_db) == before and not any(workdir.iterdir())
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["predict", "--data", "d.json", "--out", "o", "--limit", "-1"], "at least 1, not -1"),
+        (["predict", "--data", "d.json", "--out", "o", "--batch-size", "0"], "at least 1, not 0"),
+        (["schema", "--db", "sample", "--samples", "-2"], "at least 0, not -2"),
+        (["eval", "run", "--judge-concurrency", "x"], "'x' is not a whole number"),
+    ],
+)
+def test_counts_out_of_range_are_refused_before_anything_runs(argv, message, capsys, workdir):
+    with pytest.raises(SystemExit) as stop:  # argparse's own exit, usage and one error line
+        main(argv)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and message in err and "Traceback" not in err
+    assert not any(workdir.iterdir())
+
+
 def test_cli_missing_model_is_one_line(capsys, workdir, sample_db) -> None:
     code = main(["ask", "q?", "--db", str(sample_db), "--model", str(workdir / "no-model")])
     err = capsys.readouterr().err

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from smolsql import __version__
@@ -391,6 +391,21 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0 if all(f.ok for f in findings) else 1
 
 
+def at_least(low: int) -> Callable[[str], int]:
+    """An argparse type: a whole number no smaller than `low` (a count, a size)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, not {value}")
+        return value
+
+    return parse
+
+
 def add_generation_arguments(p: argparse.ArgumentParser) -> None:
     """Flags for `GenerationSettings` and `ChoiceSettings` (ask, predict, serve)."""
     defaults = GenerationSettings()
@@ -438,6 +453,7 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
 
 
 DB_HELP = f"SQLite/DuckDB file, SQLAlchemy URL, or '{SAMPLE_NAME}'"
+SAMPLES_HELP = "sample values per column in the schema the model sees"
 ONLY_HELP = "a file of database names, one a line: only their questions (e.g. the held-out set)"
 SOLVED_HELP = (
     "a JSON or JSON Lines file of {question, sql} pairs answered before on this database: "
@@ -501,7 +517,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dialect", help="print the SQL in this sqlglot dialect (e.g. postgres)")
     p.add_argument("--run", action="store_true", help="run the SQL read-only, print the rows")
     add_model_arguments(p)
-    p.add_argument("--samples", type=int, default=0, help="sample values per column in prompt")
+    p.add_argument("--samples", type=at_least(0), default=0, help=SAMPLES_HELP)
     p.add_argument(
         "--max-schema-tokens", type=int, default=DEFAULT_SCHEMA_TOKENS, help="schema token budget"
     )
@@ -516,10 +532,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="Spider file/folder, gretel[:split], or a file")
     p.add_argument("--out", required=True, help="the run folder, e.g. runs/base-dev")
     add_model_arguments(p)
-    p.add_argument("--limit", type=int, help="only the first N examples")
+    p.add_argument("--limit", type=at_least(1), help="only the first N examples")
     p.add_argument("--only-databases", metavar="FILE", help=ONLY_HELP)
-    p.add_argument("--batch-size", type=int, default=16, help="prompts generated together")
-    p.add_argument("--samples", type=int, default=0, help="sample values per column in prompt")
+    p.add_argument("--batch-size", type=at_least(1), default=16, help="prompts generated together")
+    p.add_argument("--samples", type=at_least(0), default=0, help=SAMPLES_HELP)
     p.add_argument(
         "--solved-examples",
         type=int,
@@ -535,9 +551,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("data", help="write a dataset as Example records (JSONL), prompts ready")
     p.add_argument("--data", required=True, help="Spider file/folder, gretel[:split], or a file")
     p.add_argument("--out", required=True, help="the JSONL file to write")
-    p.add_argument("--limit", type=int, help="only the first N examples")
+    p.add_argument("--limit", type=at_least(1), help="only the first N examples")
     p.add_argument("--only-databases", metavar="FILE", help=ONLY_HELP)
-    p.add_argument("--samples", type=int, default=0, help="sample values per column in prompt")
+    p.add_argument("--samples", type=at_least(0), default=0, help=SAMPLES_HELP)
     p.add_argument("--value-hints", action="store_true", help="database values the question names")
     p.add_argument("--databases", help="copy the examples' database files into this folder")
     p.set_defaults(func=cmd_data)
@@ -558,7 +574,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--judge", action="store_true", help="also ask an LLM judge")
     p.add_argument("--judge-url", help="OpenAI-compatible base URL (or SMOLSQL_JUDGE_BASE_URL)")
     p.add_argument("--judge-model", help="judge model or Azure deployment")
-    p.add_argument("--judge-concurrency", type=int, default=4, help="judge requests at once")
+    p.add_argument(
+        "--judge-concurrency", type=at_least(1), default=4, help="judge requests at once"
+    )
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("run", help="run SQL read-only through the guard, print the rows")
@@ -660,7 +678,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("schema", help="print a database's schema as the model sees it")
     p.add_argument("--db", required=True, help=DB_HELP)
-    p.add_argument("--samples", type=int, default=0, help="sample values per column")
+    p.add_argument("--samples", type=at_least(0), default=0, help=SAMPLES_HELP)
     p.set_defaults(func=cmd_schema)
     return parser
 
