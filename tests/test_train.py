@@ -173,6 +173,27 @@ def test_every_preset_loads_and_bad_settings_are_named(tmp_path: Path) -> None:
         resolve(str(bad), {})
 
 
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"max_steps": -5}, "max_steps is a number of optimizer steps"),
+        ({"max_steps": 0}, "max_steps is a number of optimizer steps"),
+        ({"max_steps": -1, "num_train_epochs": 0}, "num_train_epochs must be above 0"),
+        ({"learning_rate": 0}, "learning_rate must be above 0"),
+        ({"gradient_accumulation_steps": 0}, "must be at least 1"),
+        ({"max_length": 8}, "max_length must be at least 64"),
+        ({"eval_fraction": 1.5}, "eval_fraction is a share"),
+        ({"save_steps": 0}, "save_steps must be at least 1"),
+        ({"packing": "tight"}, "packing must be"),
+        ({"linked_prompts": 2}, "linked_prompts is a share"),
+    ],
+)
+def test_settings_out_of_range_are_named(setting: dict, message: str) -> None:
+    with pytest.raises(SmolsqlError, match=message):
+        resolve(str(CONFIGS / "seed.yaml"), setting)
+    resolve(str(CONFIGS / "seed.yaml"), {"max_steps": 10, "num_train_epochs": 0})  # steps rule
+
+
 def test_execution_accuracy_is_logged_after_each_epoch(tiny_model_dir, spider_dir, tmp_path):
     config = _config(
         tiny_model_dir,

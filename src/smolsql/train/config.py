@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,18 +127,33 @@ class TrainConfig:
         if unknown:
             raise SmolsqlError(f"unknown training setting(s): {', '.join(unknown)}")
         config = cls(**values)
-        if config.packing not in ("prefix", "none"):
-            raise SmolsqlError("packing must be 'prefix' or 'none'")
-        if not 0 <= config.linked_prompts <= 1:
-            raise SmolsqlError("linked_prompts is a share of the questions: 0 to 1")
-        if config.linked_prompts and not config.schema_in_prompt:
-            raise SmolsqlError("linked_prompts shows part of the schema: it needs schema_in_prompt")
-        if config.precision not in PRECISIONS:
-            raise SmolsqlError(f"precision must be one of {', '.join(PRECISIONS)}")
+        for holds, message in RULES:
+            if not holds(config):
+                raise SmolsqlError(message)
         return config
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(dataclasses.asdict(self), sort_keys=False)
+
+
+RULES: tuple[tuple[Callable[[TrainConfig], bool], str], ...] = (
+    (lambda c: c.packing in ("prefix", "none"), "packing must be 'prefix' or 'none'"),
+    (lambda c: 0 <= c.linked_prompts <= 1, "linked_prompts is a share of the questions: 0 to 1"),
+    (lambda c: not c.linked_prompts or c.schema_in_prompt,
+     "linked_prompts shows part of the schema: it needs schema_in_prompt"),
+    (lambda c: c.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}"),
+    (lambda c: c.max_steps == -1 or c.max_steps >= 1,
+     "max_steps is a number of optimizer steps (at least 1), or -1 for num_train_epochs"),
+    (lambda c: c.max_steps >= 1 or c.num_train_epochs > 0, "num_train_epochs must be above 0"),
+    (lambda c: c.learning_rate > 0, "learning_rate must be above 0"),
+    (lambda c: min(c.per_device_train_batch_size, c.gradient_accumulation_steps) >= 1,
+     "per_device_train_batch_size and gradient_accumulation_steps must be at least 1"),
+    (lambda c: c.max_length >= 64, "max_length must be at least 64 tokens: a schema and a query"),
+    (lambda c: 0 <= c.eval_fraction < 1, "eval_fraction is a share of the data: 0 to below 1"),
+    (lambda c: min(c.logging_steps, c.eval_steps, c.save_steps) >= 1,
+     "logging_steps, eval_steps and save_steps must be at least 1"),
+)  # fmt: skip
+"""What a config must satisfy, each with the message that says so: checked in order by `build`."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
