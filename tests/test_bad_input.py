@@ -100,6 +100,8 @@ def test_cli_bad_input(argv, message, capsys, workdir, sample_db, tmp_path) -> N
         (["predict", "--data", "d.json", "--out", "o", "--batch-size", "0"], "at least 1, not 0"),
         (["schema", "--db", "sample", "--samples", "-2"], "at least 0, not -2"),
         (["eval", "run", "--judge-concurrency", "x"], "'x' is not a whole number"),
+        (["serve", "--db", "sample", "--port", "70000"], "from 1 to 65535, not 70000"),
+        (["app", "--port", "0"], "from 1 to 65535, not 0"),
     ],
 )
 def test_counts_out_of_range_are_refused_before_anything_runs(argv, message, capsys, workdir):
@@ -108,6 +110,18 @@ def test_counts_out_of_range_are_refused_before_anything_runs(argv, message, cap
     err = capsys.readouterr().err
     assert stop.value.code == 2 and message in err and "Traceback" not in err
     assert not any(workdir.iterdir())
+
+
+@pytest.mark.parametrize("command", ["serve", "app"])
+def test_a_port_already_taken_is_said_before_the_model_loads(command, capsys, workdir) -> None:
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = str(taken.getsockname()[1])
+        code = main([command, "--host", "127.0.0.1", "--port", port, *FAKE])
+    err = capsys.readouterr().err
+    assert code == 2 and f"cannot listen on 127.0.0.1:{port}" in err and "in use" in err
+    assert err.count("\n") == 1 and not any(workdir.iterdir())
 
 
 def test_cli_missing_model_is_one_line(capsys, workdir, sample_db) -> None:

@@ -129,10 +129,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from smolsql.kept import use_kept
+    from smolsql.serve import check_port
     from smolsql.serve.api import create_app
     from smolsql.serve.service import Service, parse_database_args
     from smolsql.solved import read_solved_file
 
+    check_port(args.host, args.port)
     databases = parse_database_args(args.db or [SAMPLE_NAME])
     solved_files = _named_files(args.solved or [])
     solved = {name: read_solved_file(path) for name, path in solved_files.items()}
@@ -174,6 +176,7 @@ def cmd_app(args: argparse.Namespace) -> int:
 
     import smolsql.serve
 
+    smolsql.serve.check_port(args.host, args.port)
     script = Path(smolsql.serve.__file__).with_name("app.py")  # importing it would run it
     env = {
         **os.environ,
@@ -391,19 +394,23 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0 if all(f.ok for f in findings) else 1
 
 
-def at_least(low: int) -> Callable[[str], int]:
-    """An argparse type: a whole number no smaller than `low` (a count, a size)."""
+def at_least(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` (to `high`): a count, a size, a port."""
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be at least {low}, not {value}")
+        if value < low or (high is not None and value > high):
+            within = f"at least {low}" if high is None else f"from {low} to {high}"
+            raise argparse.ArgumentTypeError(f"must be {within}, not {value}")
         return value
 
     return parse
+
+
+PORT = at_least(1, 65535)
 
 
 def add_generation_arguments(p: argparse.ArgumentParser) -> None:
@@ -593,7 +600,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_kept_argument(p)
     add_link_argument(p)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=PORT, default=8000)
     add_model_arguments(p)
     add_limit_arguments(p, "default row limit")
     add_generation_arguments(p)
@@ -601,7 +608,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("app", help="the web app (Streamlit)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--port", type=PORT, default=8501)
     add_model_arguments(p)
     p.add_argument("--candidates", type=int, default=DEFAULT_CANDIDATES, help="as for ask")
     add_kept_argument(p)
