@@ -51,35 +51,28 @@ def smolsql(*args: str) -> None:
         sys.exit(f"smolsql {' '.join(args)} failed")
 
 
-def correct(run: Path) -> dict[str, tuple[bool, bool]]:
-    """Each question's id: whether its chosen answer was right, and its greedy answer."""
+def scores(run: Path) -> dict:
+    """Each question's id: its score in the run."""
     from smolsql.records import Score, read_jsonl
 
-    return {
-        s.prediction.example.id: (
-            s.execution == "correct",
-            (s.candidate_execution or (s.execution,))[0] == "correct",
-        )
-        for s in read_jsonl(run / "scores.jsonl", Score)
-    }
+    return {s.prediction.example.id: s for s in read_jsonl(run / "scores.jsonl", Score)}
 
 
 def _row(ids: list[str], with_kept: dict, without: dict) -> dict:
     """Accuracy of the questions `ids` with and without kept answers, who is right alone,
     and the two-sided sign test over those."""
-    from smolsql.evaluate.report import sign_test
+    from smolsql.evaluate.report import greedy_right, is_right, paired, sign_test
 
-    def share(run: dict, which: int) -> float:
-        return round(sum(run[i][which] for i in ids) / len(ids), 4)
+    def share(run: dict, right) -> float:
+        return round(sum(right(run[i]) for i in ids) / len(ids), 4)
 
-    gained = sum(with_kept[i][0] and not without[i][0] for i in ids)
-    lost = sum(without[i][0] and not with_kept[i][0] for i in ids)
+    gained, lost = paired({i: without[i] for i in ids}, {i: with_kept[i] for i in ids})
     return {
         "questions": len(ids),
-        "with_kept": share(with_kept, 0),
-        "nothing_kept": share(without, 0),
-        "greedy_with_kept": share(with_kept, 1),
-        "greedy_nothing_kept": share(without, 1),
+        "with_kept": share(with_kept, is_right),
+        "nothing_kept": share(without, is_right),
+        "greedy_with_kept": share(with_kept, greedy_right),
+        "greedy_nothing_kept": share(without, greedy_right),
         "right_only_with_kept": gained,
         "right_only_nothing_kept": lost,
         "sign_test_p": round(sign_test(gained, lost), 4),
@@ -93,7 +86,7 @@ def curve(run: Path, plain: Path) -> dict:
     from smolsql.records import Example, read_jsonl
     from smolsql.sql.text import normalized_sql
 
-    with_kept, without = correct(run), correct(plain)
+    with_kept, without = scores(run), scores(plain)
     examples = [e for e in read_jsonl(run / "examples.jsonl", Example) if e.id in without]
     rows = []
     for low, high in BINS:
