@@ -8,9 +8,11 @@ query counts, as it would for that person), with the default 8 candidates, throu
 `smolsql predict` and scored by `smolsql eval`. The same questions asked with nothing kept
 come from a plain run of the same model (--plain, or one made here). Accuracy is then
 grouped by how many answers were kept when the question was asked, and split by whether
-the question's own query was among the kept answers shown (curve.json).
+the question's own query was among the kept answers shown (curve.json). --sweep estimates,
+with no model, what a similarity floor on kept answers would do (floors.json).
 Run: .venv/bin/python benchmarks/learning_curve.py [--model M] [--name N] [--plain RUN]
-       --out benchmarks/results/learning-curve/NAME
+       [--data FILE] --out benchmarks/results/learning-curve/NAME
+     .venv/bin/python benchmarks/learning_curve.py --sweep --plain RUN --out OUT/NAME
      .venv/bin/python benchmarks/learning_curve.py --plot OUT/NAME [OUT/NAME ...]
 """
 
@@ -30,17 +32,20 @@ BINS = ((0, 0), (1, 2), (3, 5), (6, 10), (11, 20), (21, 40), (41, 10_000))
 
 
 def replay_examples(data: str, k: int = 3) -> list:
-    """Each question with the most similar of the gold answers kept before it on its database."""
+    """Each question with the most similar of the gold answers kept before it on its database,
+    and how alike the most alike of all of them is (meta "nearest", for --sweep)."""
     from smolsql.data.loaders import database_name, load_examples
     from smolsql.records import Solved
-    from smolsql.solved import most_similar
+    from smolsql.solved import most_similar, similarities
 
     kept: dict[str, list[Solved]] = defaultdict(list)
     out = []
     for example in load_examples(data):
         earlier = kept[database_name(example)]
         shown = most_similar(example.question, earlier, k)
-        out.append(replace(example, solved=shown, meta={**example.meta, "kept": len(earlier)}))
+        nearest = round(max(similarities(example.question, earlier), default=0.0), 4)
+        meta = {**example.meta, "kept": len(earlier), "nearest": nearest}
+        out.append(replace(example, solved=shown, meta=meta))
         earlier.append(Solved(example.question, example.sql or ""))
     return out
 
@@ -108,6 +113,40 @@ def curve(run: Path, plain: Path) -> dict:
     return {"all": every, "curve": rows, "own_query_shown": split}
 
 
+FLOORS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def floor_sweep(run: Path, plain: Path, data: str) -> list[dict]:
+    """What a similarity floor would do, from a replay made without one and its plain run,
+    with no model: a question whose most alike kept answer reaches the floor keeps its
+    answer from the replay; any other takes the plain run's, as it would have been asked
+    with nothing kept. (A floor that drops only the less alike of the three shown is not
+    simulated: it would need a replay of its own.)"""
+    from smolsql.evaluate.report import is_right, paired, sign_test
+
+    with_kept, without = scores(run), scores(plain)
+    nearest = {e.id: e.meta["nearest"] for e in replay_examples(data) if e.id in with_kept}
+    rows = []
+    for floor in FLOORS:
+        gated = {i: with_kept[i] if nearest[i] >= floor else without[i] for i in nearest}
+        gained, lost = paired({i: without[i] for i in nearest}, gated)
+        better, worse = paired({i: with_kept[i] for i in nearest}, gated)
+        rows.append(
+            {
+                "floor": floor,
+                "asked_with_kept": sum(n >= floor for n in nearest.values()),
+                "accuracy": round(sum(map(is_right, gated.values())) / len(gated), 4),
+                "right_only_with_floor": gained,
+                "right_only_nothing_kept": lost,
+                "sign_test_p": round(sign_test(gained, lost), 4),
+                "right_only_with_floor_not_without": better,
+                "right_only_without_floor": worse,
+                "sign_test_p_against_no_floor": round(sign_test(better, worse), 4),
+            }
+        )
+    return rows
+
+
 def plot(runs: list[Path], out: Path) -> None:
     """Left: accuracy by answers kept, one pair of lines a model. Right: the same questions
     split by whether their own query was among the kept answers shown."""
@@ -155,12 +194,21 @@ def main() -> None:
     parser.add_argument("--name", help="the model's name in the figure (default: --model)")
     parser.add_argument("--plain", type=Path, help="a run of the same model with nothing kept")
     parser.add_argument("--out", type=Path, help="the run folder")
+    parser.add_argument(
+        "--sweep", action="store_true", help="from --out and --plain: what floors would do"
+    )
     parser.add_argument("--plot", type=Path, nargs="+", help="runs to draw, one line each")
     parser.add_argument("--figure", type=Path, default=Path("docs/learning-curve.png"))
     args = parser.parse_args()
     if args.plot:
         plot(args.plot, args.figure)
         print(f"wrote {args.figure}")
+        return
+    if args.sweep:
+        rows = floor_sweep(args.out, args.plain, args.data)
+        (args.out / "floors.json").write_text(json.dumps(rows, indent=2) + "\n")
+        for row in rows:
+            print(row)
         return
     from smolsql.records import write_jsonl
 
@@ -177,7 +225,8 @@ def main() -> None:
         smolsql("predict", "--data", args.data, "--out", str(plain), *common)
         smolsql("eval", str(plain))
     rows = curve(out, plain)
-    summary = {"model": args.name or args.model or "default model", "plain": str(plain), **rows}
+    name = args.name or args.model or "default model"
+    summary = {"model": name, "data": args.data, "plain": str(plain), **rows}
     (out / "curve.json").write_text(json.dumps(summary, indent=2) + "\n")
     for row in [rows["all"], *rows["curve"], *rows["own_query_shown"]]:
         print(row)

@@ -7,8 +7,9 @@ question, then its SQL as the assistant's answer), after the schema's system
 turn: each reads exactly like the training format, and the schema prefix stays
 shared. The ones whose question is most like the new one are picked, most similar
 first, by word overlap weighted by how rare each word is among the saved questions.
-Only a model trained with them (`solved_examples` in training) reads them well: the
-default model, trained without, copies from them and answers worse (its model card).
+Only a model trained with them (`solved_examples` in training), as the default model is,
+reads them well; one trained without copies from them and answers new questions worse
+(the default model's card).
 
 On a dataset (`with_solved`), each question's examples are the other questions on
 its database, leaving out every one whose SQL is the same as its own after
@@ -97,14 +98,12 @@ def _words(text: str) -> set[str]:
     }
 
 
-def most_similar(question: str, pool: Sequence[Solved], k: int = MAX_SOLVED) -> tuple[Solved, ...]:
-    """The `k` solved examples whose questions share the most (rare) words with `question`.
+def similarities(question: str, pool: Sequence[Solved]) -> list[float]:
+    """How alike `question` is to each solved example's question, from 0 to 1.
 
     Cosine similarity of word sets, each word weighted by its inverse frequency among
-    the pool's questions; ties keep the pool's order.
+    the pool's questions, so that a database's everyday words count for little.
     """
-    if k <= 0 or not pool:
-        return ()
     bags = [_words(s.question) for s in pool]
     counts = Counter(w for bag in bags for w in bag)
     unseen = math.log(len(pool) + 1) + 1
@@ -119,7 +118,16 @@ def most_similar(question: str, pool: Sequence[Solved], k: int = MAX_SOLVED) -> 
         shared = sum(weight(w) ** 2 for w in target & bag)
         return shared / (norm * (math.sqrt(sum(weight(w) ** 2 for w in bag)) or 1.0))
 
-    ranked = sorted(range(len(pool)), key=lambda i: -similarity(bags[i]))
+    return [similarity(bag) for bag in bags]
+
+
+def most_similar(question: str, pool: Sequence[Solved], k: int = MAX_SOLVED) -> tuple[Solved, ...]:
+    """The `k` solved examples whose questions share the most (rare) words with `question`,
+    most similar first; ties keep the pool's order."""
+    if k <= 0 or not pool:
+        return ()
+    scores = similarities(question, pool)
+    ranked = sorted(range(len(pool)), key=lambda i: -scores[i])
     return tuple(pool[i] for i in ranked[:k])
 
 
