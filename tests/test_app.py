@@ -121,18 +121,40 @@ def kept_count(app: AppTest) -> int:
 
 
 def test_keep_an_answer_use_it_next_and_remove_it(app: AppTest) -> None:
-    assert kept_count(app) == 0 and app.checkbox(key="use_kept").value is False  # default model
+    assert kept_count(app) == 0 and app.checkbox(key="use_kept").value is True  # default model
     ask(app, "How many artists are there?")
     app.button(key="keep").click().run()
-    assert kept_count(app) == 1 and "Tick 'Use them" in app.success[-1].value
-    app.checkbox(key="use_kept").check().run()
+    assert kept_count(app) == 1 and "the next questions use it" in app.success[-1].value
     ask(app, "How many artists are there now?")
     assert any("1 of 1 solved examples in the prompt" in i.value for i in app.info)
+    app.checkbox(key="use_kept").uncheck().run()
+    ask(app, "How many artists are there now?")
+    assert not any("solved examples in the prompt" in i.value for i in app.info)
+    app.checkbox(key="use_kept").check().run()
     forget = next(b for b in app.sidebar.button if b.key.startswith("forget-"))
     forget.click().run()
     assert kept_count(app) == 0
     ask(app, "How many artists are there now?")
     assert not any("solved examples in the prompt" in i.value for i in app.info)
+
+
+def test_a_model_not_trained_on_kept_answers_uses_them_only_when_ticked(
+    app: AppTest, monkeypatch, tmp_path: Path
+) -> None:
+    plain = tmp_path / "plain-model"  # no smolsql.json: trained on the plain prompt
+    plain.mkdir()
+    (plain / "config.json").write_text("{}")
+    monkeypatch.setenv("SMOLSQL_APP_MODEL", str(plain))
+    app = AppTest.from_file(APP, default_timeout=60).run()  # a new session, with that model
+    assert app.checkbox(key="use_kept").value is False
+    ask(app, "How many artists are there?")
+    app.button(key="keep").click().run()
+    assert "Tick 'Use them" in app.success[-1].value
+    ask(app, "How many artists are there now?")
+    assert not any("solved examples in the prompt" in i.value for i in app.info)
+    app.checkbox(key="use_kept").check().run()
+    ask(app, "How many artists are there now?")
+    assert any("1 of 1 solved examples in the prompt" in i.value for i in app.info)
 
 
 def test_edited_sql_is_kept_only_once_it_has_run(app: AppTest, tmp_path: Path) -> None:

@@ -111,7 +111,7 @@ def test_keep_an_answer_see_it_used_and_remove_it(page) -> None:
     # The heading is drawn before the list under it: wait for the list, then count it.
     sidebar.get_by_role("button", name="Remove").first.wait_for(timeout=30_000)
     assert sidebar.get_by_role("button", name="Remove").count() == 1
-    sidebar.get_by_text("Use them in the prompt").click()  # the default model: when asked
+    assert sidebar.get_by_role("checkbox", name="Use them in the prompt").is_checked()  # default
     ask(page, "How many albums are there?")
     page.get_by_text("1 of 1 solved examples in the prompt").wait_for(timeout=60_000)
     sidebar.get_by_text("How many albums are there?").wait_for(timeout=30_000)  # all drawn

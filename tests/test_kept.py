@@ -111,6 +111,11 @@ def test_kept_answers_go_in_the_prompt_for_a_model_trained_to_read_them(tmp_path
     assert use_kept("on", str(reader))[0] is True and use_kept("off", None)[0] is False
 
 
+def test_the_default_model_is_trained_to_read_kept_answers() -> None:
+    use, why = use_kept("auto", None)  # its smolsql.json ships beside its weights
+    assert use is True and why.endswith("the model was trained to read them")
+
+
 def test_the_cli_keeps_lists_exports_imports_and_removes(tmp_path: Path, monkeypatch, capsys):
     monkeypatch.setenv("SMOLSQL_CACHE", str(tmp_path / "cache"))
     add = ["solved", "add", "--db", "sample"]
@@ -170,11 +175,15 @@ def test_the_api_keeps_lists_and_forgets(sample_db: Path, tmp_path: Path, monkey
 
 def test_ask_says_whether_the_kept_answers_go_in_the_prompt(tmp_path: Path, monkeypatch, capsys):
     monkeypatch.setenv("SMOLSQL_CACHE", str(tmp_path / "cache"))
+    plain = tmp_path / "plain-model"  # a model trained without kept answers: no smolsql.json
+    plain.mkdir()
+    (plain / "config.json").write_text("{}")
     ask = ["ask", "How many artists?", "--db", "sample", "--backend", "fakes:scripted"]
+    ask += ["--model", str(plain)]
     assert main(ask) == 0
     assert "kept" not in capsys.readouterr().err  # nothing kept: nothing said
     KeptAnswers.of("sample").add("Name every artist.", "SELECT name FROM artist", "cli")
-    assert main(ask) == 0  # the default model was not trained to read them
+    assert main(ask) == 0  # that model was not trained to read them
     err = capsys.readouterr().err
     assert "stay out of the prompt" in err and "solved examples in the prompt" not in err
     assert main([*ask, "--kept", "on"]) == 0

@@ -464,8 +464,9 @@ SAMPLES_HELP = "sample values per column in the schema the model sees"
 ONLY_HELP = "a file of database names, one a line: only their questions (e.g. the held-out set)"
 SOLVED_HELP = (
     "a JSON or JSON Lines file of {question, sql} pairs answered before on this database: "
-    "the most similar go in the prompt (meant for a model trained with them: the default "
-    "model copies them, which helps on questions asked before and hurts on new ones)"
+    "the most similar go in the prompt (for a model trained with them, as the default model "
+    "is; a model trained without copies them, which helps on questions asked before and "
+    "hurts on new ones)"
 )
 
 

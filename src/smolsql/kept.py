@@ -167,9 +167,9 @@ KEPT_SETTINGS = ("auto", "on", "off")
 def use_kept(setting: str, model: str | None) -> tuple[bool, str]:
     """Whether kept answers go in the prompt, and one line saying why.
 
-    `auto` puts them in for a model trained to read them (its `smolsql.json` says so); the
-    default model was not: it copies them, right when a question's own query was kept
-    before and mostly wrong otherwise (its model card).
+    `auto` puts them in for a model trained to read them (its `smolsql.json` says so), as
+    the default model is. A model trained without copies them: right when a question's own
+    query was kept before and mostly wrong otherwise (the default model's card).
     """
     if setting not in KEPT_SETTINGS:
         raise SmolsqlError(f"--kept {setting!r}: one of {', '.join(KEPT_SETTINGS)}")

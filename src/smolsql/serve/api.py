@@ -51,9 +51,9 @@ SOLVED_FIELD = Field(
     None,
     max_length=MAX_SOLVED_IN_REQUEST,
     description="questions answered before on this database, with their SQL: the most "
-    "similar go in the prompt (default: the server's for the database, if any); meant for a "
-    "model trained with them: the default model copies them, which helps on questions asked "
-    "before and hurts on new ones",
+    "similar go in the prompt (default: the server's for the database, if any); for a model "
+    "trained with them, as the default model is: a model trained without copies them, which "
+    "helps on questions asked before and hurts on new ones",
 )
 
 

@@ -97,9 +97,9 @@ def choose_solved() -> tuple[Solved, ...]:
         type=["json", "jsonl"],
         key="solved_file",
         help='A JSON list or JSON Lines of {"question": ..., "sql": ...} answered before on '
-        "this database: the most similar go in the prompt. For a model trained with them; "
-        "the default model copies them, which helps on questions asked before and hurts "
-        "on new ones.",
+        "this database: the most similar go in the prompt. For a model trained with them, "
+        "as the default model is; a model trained without copies them, which helps on "
+        "questions asked before and hurts on new ones.",
     )
     if upload is None:
         return ()
