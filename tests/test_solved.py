@@ -14,7 +14,7 @@ from smolsql.db import open_database
 from smolsql.errors import SmolsqlError
 from smolsql.prompt import build_prompt, shared_prefix
 from smolsql.records import Example, Solved, read_jsonl, write_jsonl
-from smolsql.solved import most_similar, read_solved_file, with_solved
+from smolsql.solved import most_similar, read_solved_file, similarities, with_solved
 
 POOL = (
     Solved("What is the average age of all singers?", "SELECT AVG(age) FROM singer"),
@@ -41,6 +41,13 @@ def test_no_more_than_asked_and_nothing_from_nothing() -> None:
     assert len(most_similar("singers", POOL, k=3)) == 3
     assert most_similar("singers", POOL, k=0) == ()
     assert most_similar("singers", (), k=3) == ()
+
+
+def test_similarity_is_one_for_the_same_words_and_zero_for_none_shared() -> None:
+    same, none, some = similarities("How many singers are there?", POOL[1:4])
+    assert same == pytest.approx(1.0)  # "How many singers are there?" itself
+    assert none == 0.0  # "List the names of all stadiums." shares no word but filler
+    assert 0.0 < some < 1.0  # "the oldest singer": one word shared
 
 
 def _example(i: int, question: str, sql: str, db: str = "concerts") -> Example:
