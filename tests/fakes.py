@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from smolsql.backends import Backend, GenerationSettings
 
@@ -108,3 +109,13 @@ class ScriptedServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
+def model_folder(path: Path, notes: dict | None = None) -> Path:
+    """A model folder as `resolve_model` reads it, no weights: `config.json`, and the
+    `smolsql.json` of what it was trained to read when `notes` are given."""
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "config.json").write_text("{}")
+    if notes is not None:
+        (path / "smolsql.json").write_text(json.dumps(notes))
+    return path

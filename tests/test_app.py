@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("streamlit", reason="the serve extra is not installed")
+from fakes import model_folder
 from streamlit.testing.v1 import AppTest
 
 import smolsql.serve
@@ -141,9 +142,7 @@ def test_keep_an_answer_use_it_next_and_remove_it(app: AppTest) -> None:
 def test_a_model_not_trained_on_kept_answers_uses_them_only_when_ticked(
     app: AppTest, monkeypatch, tmp_path: Path
 ) -> None:
-    plain = tmp_path / "plain-model"  # no smolsql.json: trained on the plain prompt
-    plain.mkdir()
-    (plain / "config.json").write_text("{}")
+    plain = model_folder(tmp_path / "plain-model")  # trained on the plain prompt
     monkeypatch.setenv("SMOLSQL_APP_MODEL", str(plain))
     app = AppTest.from_file(APP, default_timeout=60).run()  # a new session, with that model
     assert app.checkbox(key="use_kept").value is False

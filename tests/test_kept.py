@@ -7,7 +7,7 @@ import multiprocessing
 from pathlib import Path
 
 import pytest
-from fakes import ScriptedBackend
+from fakes import ScriptedBackend, model_folder
 
 from smolsql.cli import main
 from smolsql.errors import SmolsqlError
@@ -100,12 +100,9 @@ def test_a_database_is_named_by_where_it_is_never_by_its_password(tmp_path: Path
 
 
 def test_kept_answers_go_in_the_prompt_for_a_model_trained_to_read_them(tmp_path: Path) -> None:
-    reader = tmp_path / "reader"
-    reader.mkdir()
-    (reader / "config.json").write_text("{}")
-    (reader / "smolsql.json").write_text('{"solved_examples": 3}')
+    reader = model_folder(tmp_path / "reader", {"solved_examples": 3})
     assert use_kept("auto", str(reader))[0] is True
-    (reader / "smolsql.json").write_text('{"solved_examples": 0}')
+    model_folder(reader, {"solved_examples": 0})
     use, why = use_kept("auto", str(reader))
     assert use is False and "not trained to read them" in why
     assert use_kept("on", str(reader))[0] is True and use_kept("off", None)[0] is False
@@ -175,9 +172,7 @@ def test_the_api_keeps_lists_and_forgets(sample_db: Path, tmp_path: Path, monkey
 
 def test_ask_says_whether_the_kept_answers_go_in_the_prompt(tmp_path: Path, monkeypatch, capsys):
     monkeypatch.setenv("SMOLSQL_CACHE", str(tmp_path / "cache"))
-    plain = tmp_path / "plain-model"  # a model trained without kept answers: no smolsql.json
-    plain.mkdir()
-    (plain / "config.json").write_text("{}")
+    plain = model_folder(tmp_path / "plain-model")  # trained without kept answers
     ask = ["ask", "How many artists?", "--db", "sample", "--backend", "fakes:scripted"]
     ask += ["--model", str(plain)]
     assert main(ask) == 0
