@@ -345,6 +345,20 @@ def test_resume_without_a_checkpoint_warm_starts_and_says_so(
     assert "weights of the base model" in capsys.readouterr().out
 
 
+def test_checkpoint_paths_in_a_config_may_start_at_home(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """configs/spider-mix-linked-more.yaml resumes another run's checkpoint in the cache."""
+    from smolsql.train.sft import checkpoint_dir, resume_point
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    config = TrainConfig.build(
+        {"resume_from_checkpoint": "~/runs/a/checkpoint-240", "checkpoint_dir": "~/runs/b"}
+    )
+    assert resume_point(config) == (str(tmp_path / "runs/a/checkpoint-240"), None)
+    assert checkpoint_dir(config) == tmp_path / "runs/b"
+
+
 def test_linked_prompts_show_a_share_of_training_questions_their_tables(
     tiny_model_dir: Path, spider_dir: Path, tmp_path: Path
 ) -> None:

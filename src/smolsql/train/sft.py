@@ -127,7 +127,7 @@ def load_for_training(config: TrainConfig, warm_start: str | None = None) -> tup
 def checkpoint_dir(config: TrainConfig) -> Path:
     """Checkpoints live outside the repo by default: the cache folder, by run name."""
     if config.checkpoint_dir:
-        return Path(config.checkpoint_dir)
+        return Path(config.checkpoint_dir).expanduser()
     return cache_dir() / "runs" / Path(config.output_dir).resolve().name
 
 
@@ -249,7 +249,7 @@ def resume_point(config: TrainConfig) -> tuple[str | None, str | None]:
     """
     resume = config.resume_from_checkpoint
     if resume != "last":
-        return resume, config.warm_start
+        return (str(Path(resume).expanduser()) if resume else None), config.warm_start
     from transformers.trainer_utils import get_last_checkpoint
 
     folder = checkpoint_dir(config)
