@@ -8,13 +8,16 @@ With --examples FILE it also writes the questions as `Example` records with thei
 linked (`with_linked_schemas`, as `smolsql predict --link-schema on` does, under these
 settings), for `smolsql predict --data FILE --link-schema off` to score the model on them;
 with --gold, each linked schema holds exactly the tables the gold SQL reads: the ceiling
-of any linking (what a perfect linker would give).
+of any linking (what a perfect linker would give); with --lead-tables N, schemas of fewer
+than N tables are asked whole first and the linked schema only writes candidates when that
+answer fails (`LinkSettings.lead_tables`; docs/unseen-databases.md, step 8).
 With --budget N it measures instead the tables the schema budget keeps when the prompt
 may hold N schema tokens (`render_schema(schema, question, N)`, as `ask --max-schema-tokens`
 cuts a schema too long for it; counted with the base model's tokenizer).
 Run: python benchmarks/schema_linking.py --data ../shared/data/spider/dev.json
      [--only-databases configs/heldout-databases.txt] [--value-hints] [--out FILE]
-     [--min-tables N] [--neighbours] [--synonyms] [--examples FILE [--gold]] [--budget N]
+     [--min-tables N] [--neighbours] [--synonyms] [--examples FILE [--gold | --lead-tables N]]
+     [--budget N]
 """
 
 from __future__ import annotations
@@ -126,6 +129,7 @@ def main() -> None:
     parser.add_argument("--only-databases")
     parser.add_argument("--value-hints", action="store_true")
     parser.add_argument("--min-tables", type=int, default=LinkSettings.min_tables)
+    parser.add_argument("--lead-tables", type=int, default=LinkSettings.lead_tables)
     parser.add_argument("--neighbours", action="store_true")
     parser.add_argument("--synonyms", action="store_true", help="LinkSettings(synonyms=True)")
     parser.add_argument("--out")
@@ -135,7 +139,10 @@ def main() -> None:
     args = parser.parse_args()
     only = read_database_names(args.only_databases) if args.only_databases else None
     settings = LinkSettings(
-        min_tables=args.min_tables, neighbours=args.neighbours, synonyms=args.synonyms
+        min_tables=args.min_tables,
+        lead_tables=args.lead_tables,
+        neighbours=args.neighbours,
+        synonyms=args.synonyms,
     )
     examples = select_databases(load_spider(args.data, value_hints=args.value_hints), only)
     result = measure(examples, budget(args.budget) if args.budget else linker(settings))

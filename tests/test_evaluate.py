@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -193,11 +194,13 @@ def test_the_report_counts_wrong_answers_by_tables_and_linked_prompts_that_misse
     }
     report = write_report(tmp_path, scores, summary).read_text()
     assert "| too few: a join skipped | 2 | 100% |" in report
+    asked_whole = replace(scores[2].prediction.example, whole_first=True)  # it saw them all
+    again = score(replace(scores[2].prediction, example=asked_whole))
+    assert wrong_tables([again]) == {"too few: a join skipped": 1}
 
 
 def test_latency_has_median_and_mean() -> None:
     """Greedy-only questions are fast, sampled ones slow: the mean shows what the median hides."""
-    from dataclasses import replace
 
     fast, slow = (replace(_prediction("SELECT 1", "SELECT 1"), latency_ms=ms) for ms in (250, 1650))
     summary = summarize([score(p) for p in (fast, fast, slow, slow, slow)])
@@ -294,7 +297,6 @@ def test_strict_columns_keeps_the_order() -> None:
 
 
 def test_candidates_give_greedy_chosen_and_oracle_from_one_run() -> None:
-    from dataclasses import replace
 
     from smolsql.records import Candidate
 
@@ -324,7 +326,6 @@ def test_candidates_give_greedy_chosen_and_oracle_from_one_run() -> None:
 
 def test_compare_puts_greedy_beside_the_default_by_database(tmp_path: Path, capsys) -> None:
     """Two runs with candidates: one table for the default answer, one for the greedy one."""
-    from dataclasses import replace
 
     from smolsql.evaluate.report import compare_runs, write_report
     from smolsql.records import Candidate

@@ -214,6 +214,7 @@ def test_auto_links_long_schemas_only():
     assert auto is not None and auto.min_tables == AUTO_MIN_TABLES
     question = "What is the outcome of every audit?"
     assert link_tables(SCHEMA, question, settings=auto).pruned  # ten tables
+    assert auto.leads(SCHEMA) and link_settings("on").leads(SCHEMA)  # asked linked first
     short = pruned_schema(SCHEMA, ["audits", "staff", "shifts", "dealers"])
     assert not link_tables(short, question, settings=auto).pruned
     assert link_tables(short, question, settings=link_settings("on")).pruned
@@ -294,6 +295,25 @@ def test_with_linked_schemas_reads_each_database_and_keeps_what_it_cannot(tmp_pa
     assert "car_makers" not in trained.linked_schema
     (served,) = with_linked_schemas([gold])
     assert "staff" not in served.linked_schema  # serving does not know the gold SQL
+    assert not served.whole_first
+
+
+SHORT_DDL = render_schema(pruned_schema(SCHEMA, ["audits", "staff", "shifts", "dealers"])).text
+
+
+def test_a_short_schema_is_asked_whole_first_and_linked_for_candidates(tmp_path: Path):
+    path = tmp_path / "short.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.executescript(SHORT_DDL)
+    question = Example("What is the outcome of every audit?", SHORT_DDL, db_path=str(path))
+    (later,) = with_linked_schemas([question], LinkSettings(lead_tables=5))
+    (on,) = with_linked_schemas([question], link_settings("on"))
+    assert later.linked_schema == on.linked_schema and "CREATE TABLE audits" in on.linked_schema
+    assert later.whole_first and not on.whole_first
+    assert "CREATE TABLE shifts" in example_prompt(later)  # asked with the whole schema
+    assert "CREATE TABLE shifts" not in example_prompt(later, whole=False)
+    assert example_prompt(on) == example_prompt(later, whole=False)
+    assert example_prompt(on, whole=True) == example_prompt(later)
 
 
 def test_ask_with_linking_prompts_with_the_linked_tables_and_checks_against_all(tmp_path: Path):
@@ -328,14 +348,14 @@ def test_ask_with_linking_prompts_with_the_linked_tables_and_checks_against_all(
 
 
 class ByPrompt(ScriptedBackend):
-    """Answers by which schema the prompt shows: the whole one names car_makers."""
+    """Answers by which schema the prompt shows: the whole one has table `only_whole`."""
 
-    def __init__(self, linked: list[str], whole: list[str]) -> None:
+    def __init__(self, linked: list[str], whole: list[str], only_whole: str = "car_makers") -> None:
         super().__init__()
-        self.linked, self.whole = linked, whole
+        self.linked, self.whole, self.only_whole = linked, whole, only_whole
 
     def _answers(self, prompt: str) -> list[str]:
-        return self.whole if "CREATE TABLE car_makers" in prompt else self.linked
+        return self.whole if f"CREATE TABLE {self.only_whole} " in prompt else self.linked
 
 
 def test_when_the_two_prompts_disagree_both_are_sampled_and_all_vote(tmp_path: Path):
@@ -375,3 +395,35 @@ def test_without_linking_nothing_changes_in_the_choosing(tmp_path: Path):
         answer = ask(backend, "How many shifts?", db.schema(), db, choice=ChoiceSettings(6))
     assert len(backend.prompts) == 1 and len(answer.prediction.candidates) == 1
     assert not answer.prediction.candidates[0].whole_schema
+
+
+def test_whole_first_the_linked_prompt_writes_candidates_only_when_its_answer_fails(
+    tmp_path: Path,
+):
+    from smolsql.ask import ask
+    from smolsql.choose import ChoiceSettings
+    from smolsql.db import open_database
+
+    path = tmp_path / "short.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.executescript(SHORT_DDL)
+        connection.executemany("INSERT INTO shifts VALUES (?, 1, ?)", [(1, 8), (2, 6)])
+        connection.execute("INSERT INTO audits VALUES (1, 'Ann', 'pass')")
+    empty = "SELECT Hours FROM shifts WHERE Hours > 100"
+    right = "SELECT sum(Hours) FROM shifts"
+    later = LinkSettings(lead_tables=5)
+    question = "How many hours were worked in shifts?"
+    with open_database(path) as db:
+        fails = ByPrompt(linked=[right, right], whole=[empty, empty], only_whole="audits")
+        answer = ask(fails, question, db.schema(), db, choice=ChoiceSettings(6), link=later)
+        runs = ByPrompt(linked=[empty], whole=["SELECT count(*) FROM audits"], only_whole="audits")
+        easy = ask(runs, question, db.schema(), db, choice=ChoiceSettings(6), link=later)
+    tried = answer.prediction.candidates
+    assert "CREATE TABLE audits " in fails.prompts[0]  # the whole schema came first
+    assert [c.whole_schema for c in tried] == [True, False, True, True, False, False]
+    assert [n for _, n, _ in fails.sampled] == [2, 2]  # the 4 samples split between prompts
+    assert answer.sql.split() == ["SELECT", "SUM(Hours)", "FROM", "shifts"]
+    assert tried[answer.prediction.chosen].votes == 3  # linked greedy and two linked samples
+    assert any(n.startswith("schema linking: the prompt shows all 4 tables") for n in answer.notes)
+    assert len(runs.prompts) == 1 and not runs.sampled  # it ran: the linked prompt never asked
+    assert easy.prediction.candidates[0].whole_schema

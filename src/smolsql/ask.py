@@ -90,13 +90,17 @@ def build_example(
     whole = render_schema(schema, question, max_schema_tokens, count_tokens)
     shown, cut = linked_schema(schema, question, values, link) if link else (schema, ())
     linked = None
+    whole_first = bool(cut) and link is not None and not link.leads(schema)
     if cut:
         linked = render_schema(shown, question, max_schema_tokens, count_tokens)
         notes.append(
-            f"schema linking: the prompt shows {len(shown.tables)} of {len(schema.tables)} "
+            f"schema linking: the prompt shows all {len(schema.tables)} tables (candidates "
+            f"also see only the {len(shown.tables)} the question is about)"
+            if whole_first
+            else f"schema linking: the prompt shows {len(shown.tables)} of {len(schema.tables)} "
             "tables, those the question is about (candidates also see them all)"
         )
-    prompt = linked or whole
+    prompt = whole if whole_first else linked or whole
     if prompt.dropped_tables:
         dropped = prompt.dropped_tables
         listed = ", ".join(dropped[:8]) + (", ..." if len(dropped) > 8 else "")
@@ -115,6 +119,7 @@ def build_example(
         hints=hints,
         solved=solved,
         linked_schema=linked.text if linked else "",
+        whole_first=whole_first,
     )
     return example, tuple(notes)
 

@@ -12,8 +12,8 @@ candidates agree on, then comes first. Only the answers the model wrote vote: a 
 twin is a guess made from a failed answer, and several failed samples repaired alike
 would otherwise outvote answers that ran as written (benchmarks/replay_choice.py measured
 it on every scored validation run). With only a schema (no database) the checks alone
-decide. Where the prompt shows a linked schema, candidates come from it and from the
-whole schema alike (`choose`).
+decide. Where linking cut the schema, candidates come from the linked and the whole schema
+alike (`choose`).
 """
 
 from __future__ import annotations
@@ -83,9 +83,10 @@ def choose(
     fails the fast path. The returned prediction records every candidate tried.
 
     When linking cut the example's schema (`smolsql.link`), there is a database and the
-    greedy answer fails the fast path, the whole schema's greedy answer joins the
-    candidates and the samples are split between the two prompts, so that a table
-    linking missed can still win the vote.
+    greedy answer fails the fast path, the other prompt's greedy answer joins the
+    candidates and the samples are split between the two prompts: the whole schema's, so
+    that a table linking missed can still win the vote, or, where the whole schema came
+    first (`Example.whole_first`), the linked one's, which a table too many misled less.
     """
     settings = settings or ChoiceSettings()
     if settings.candidates == 1:
@@ -94,22 +95,23 @@ def choose(
     deadline = start + settings.budget_s
     example = greedy.example
     first = _check(greedy.sql, greedy.raw, schema, db, settings, deadline)
-    checked = [first]
     seen: dict[str, tuple[Candidate, Result | None]] = {greedy.sql: first}
+    whole_first = bool(example.linked_schema) and example.whole_first  # wrote the greedy answer
+    checked = [(replace(first[0], whole_schema=whole_first), first[1])]
     if _passes(first[0], db):
-        return _chosen(greedy, [first[0]], 0, start), first[1]
+        return _chosen(greedy, [checked[0][0]], 0, start), first[1]
     twin = bool(example.linked_schema) and db is not None  # rows to compare the two by
-    if twin:  # the whole schema's greedy answer, lest linking missed a table
-        raw = backend.generate([example_prompt(example, whole=True)])[0]
-        whole = _check_once(_sql(raw, example.dialect), raw, seen, schema, db, settings, deadline)
-        checked.append((replace(whole[0], whole_schema=True), whole[1]))
+    if twin:  # the other prompt's greedy answer: a table linking missed, or one too many shown
+        raw = backend.generate([example_prompt(example, whole=not whole_first)])[0]
+        other = _check_once(_sql(raw, example.dialect), raw, seen, schema, db, settings, deadline)
+        checked.append((replace(other[0], whole_schema=not whole_first), other[1]))
     if not backend.can_sample:  # a module:factory backend that only answers greedily
         return _chosen_by_vote(greedy, checked, start)
     limit = _sample_limit(backend, greedy.raw)
     left = settings.candidates - len(checked)
-    sources = [(example_prompt(example), False)]
+    sources = [(example_prompt(example), whole_first)]
     if twin:
-        sources.append((example_prompt(example, whole=True), True))
+        sources.append((example_prompt(example, whole=not whole_first), not whole_first))
     written = []
     for i, (prompt, whole_schema) in enumerate(sources):
         n = left // len(sources) + (i < left % len(sources))

@@ -46,6 +46,10 @@ class LinkSettings:
 
     min_tables: int = 2
     """Schemas with fewer tables than this are shown whole."""
+    lead_tables: int = 2
+    """Schemas with at least this many tables are asked with the linked schema first. Shorter
+    ones (from `min_tables`) are asked with the whole schema, and the linked one only writes
+    candidates when that greedy answer fails (`Example.whole_first`)."""
     neighbours: bool = False
     """Keep the tables one foreign key away from a picked table too (recall over precision)."""
     max_share: float = 0.8
@@ -68,6 +72,10 @@ class LinkSettings:
     def applies_to(self, schema: Schema) -> bool:
         """Whether `schema` is long enough to be linked (else nothing need be looked up)."""
         return len(schema.tables) >= self.min_tables
+
+    def leads(self, schema: Schema) -> bool:
+        """Whether a prompt on `schema` shows the linked schema first (else the whole one)."""
+        return len(schema.tables) >= self.lead_tables
 
 
 LINKING = ("auto", "on", "off")
@@ -204,7 +212,10 @@ def with_linked_schemas(
             gold = sql_tables(example.sql, schema) if keep_gold and example.sql else ()
             shown, cut = linked_schema(schema, example.question, values, settings, gold)
             linked = render_schema(shown).text if cut else ""
-            out.append(replace(example, schema=whole, linked_schema=linked))
+            whole_first = bool(linked) and not settings.leads(schema)
+            out.append(
+                replace(example, schema=whole, linked_schema=linked, whole_first=whole_first)
+            )
     return out
 
 

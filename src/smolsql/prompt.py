@@ -64,12 +64,15 @@ def _user_turn(question: str, extra: str = "") -> str:
     return f"{START_OF_TURN}user\nWrite a SQL query for: {question.strip()}{extra}{END_OF_TURN}\n"
 
 
-def example_prompt(example: Example, whole: bool = False) -> str:
+def example_prompt(example: Example, whole: bool | None = None) -> str:
     """The prompt for an `Example`, as training, evaluation and serving all build it.
 
-    It shows the linked schema when the example has one (`smolsql.link`), the whole
-    schema with `whole`.
+    It shows the schema the example is asked with first: the linked one when the example
+    has one (`smolsql.link`) and does not put the whole one first. `whole` picks: the whole
+    schema (True) or the linked one where there is one (False).
     """
+    if whole is None:
+        whole = example.whole_first
     schema = example.schema if whole or not example.linked_schema else example.linked_schema
     return build_prompt(example.question, schema, example.dialect, example.hints, example.solved)
 

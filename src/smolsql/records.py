@@ -69,6 +69,9 @@ class Example:
     linked_schema: str = ""
     """`schema` cut to the tables the question needs (`smolsql.link`), when linking cut it:
     the prompt shows this, and the choosing stage also samples from the whole `schema`."""
+    whole_first: bool = False
+    """With a `linked_schema`: the prompt shows the whole `schema` instead, and the choosing
+    stage also samples from the linked one (schemas too short to lead with it)."""
 
 
 CandidateStatus = Literal["unchecked", "rows", "empty", "valid", "invalid", "failed", "skipped"]

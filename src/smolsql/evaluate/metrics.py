@@ -110,7 +110,7 @@ def wrong_tables(scores: Sequence[Score]) -> dict[str, int]:
         whole = _schema(example.schema, example.dialect)
         gold = sql_tables(example.sql, whole)
         out[tables_kind(sql_tables(s.prediction.sql, whole), gold)] += 1
-        if example.linked_schema:
+        if example.linked_schema and not example.whole_first:
             shown = {t.name.lower() for t in _schema(example.linked_schema, example.dialect).tables}
             missed += not {g.lower() for g in gold} <= shown
     return {**{k: n for k, n in out.items() if n}, **({LINKED_MISSED: missed} if missed else {})}
