@@ -1,7 +1,9 @@
-"""The mean of two or more full fine-tunes of one base (a "model soup" along one run).
+"""The mean of two or more full fine-tunes of one base (a "model soup").
 
 Issue #33: runs/spider-mix-linked-more went on from the default's run and lowered eval loss
-without changing what it answers; the mean of the two ends is the cheap third point. The
+without changing what it answers; the mean of the two ends is the cheap third point (step
+7). Step 9 averaged two runs from one start with different seeds
+(configs/spider-mix-linked-seed43.yaml; docs/unseen-databases.md). The
 folders must hold the same tensors (full fine-tunes, `final/`); the result is a folder of
 the same form, which `smolsql extract` then turns into an adapter as usual.
 Run: .venv/bin/python benchmarks/average_weights.py RUN_A/final RUN_B/final --out FOLDER
