@@ -100,18 +100,17 @@ def choose(
     checked = [(replace(first[0], whole_schema=whole_first), first[1])]
     if _passes(first[0], db):
         return _chosen(greedy, [checked[0][0]], 0, start), first[1]
-    twin = bool(example.linked_schema) and db is not None  # rows to compare the two by
-    if twin:  # the other prompt's greedy answer: a table linking missed, or one too many shown
-        raw = backend.generate([example_prompt(example, whole=not whole_first)])[0]
+    sources = [(example_prompt(example), whole_first)]  # (prompt, shows the whole schema)
+    if example.linked_schema and db is not None:  # rows to compare the two prompts' answers by
+        sources.append((example_prompt(example, whole=not whole_first), not whole_first))
+        prompt, whole_schema = sources[1]  # its greedy answer: a table linking missed, or
+        raw = backend.generate([prompt])[0]  # one too many shown
         other = _check_once(_sql(raw, example.dialect), raw, seen, schema, db, settings, deadline)
-        checked.append((replace(other[0], whole_schema=not whole_first), other[1]))
+        checked.append((replace(other[0], whole_schema=whole_schema), other[1]))
     if not backend.can_sample:  # a module:factory backend that only answers greedily
         return _chosen_by_vote(greedy, checked, start)
     limit = _sample_limit(backend, greedy.raw)
     left = settings.candidates - len(checked)
-    sources = [(example_prompt(example), whole_first)]
-    if twin:
-        sources.append((example_prompt(example, whole=not whole_first), not whole_first))
     written = []
     for i, (prompt, whole_schema) in enumerate(sources):
         n = left // len(sources) + (i < left % len(sources))
