@@ -33,10 +33,19 @@ class ScriptedBackend(Backend):
     name = "scripted"
     can_sample = True
 
-    def __init__(self, script: dict[str, str | list[str]] | None = None) -> None:
+    def __init__(
+        self,
+        script: dict[str, str | list[str]] | None = None,
+        likelihoods: dict[str, float] | None = None,
+    ) -> None:
+        """`likelihoods`: what `score` gives each completion (-1.0 when not named); without
+        them the backend does not score."""
         self.script = SCRIPT if script is None else script
         self.prompts: list[str] = []
         self.sampled: list[tuple[str, int, int | None]] = []
+        self.likelihoods = likelihoods or {}
+        self.can_score = likelihoods is not None
+        self.scored: list[tuple[str, list[str]]] = []
 
     def _answers(self, prompt: str) -> list[str]:
         question = prompt.rsplit("Write a SQL query for:", 1)[-1].lower()
@@ -58,6 +67,12 @@ class ScriptedBackend(Backend):
             rest = answers[1:] or answers
             out.append([rest[i % len(rest)] for i in range(n)])
         return out
+
+    def score(self, prompt: str, completions: Sequence[str]) -> list[float]:
+        if not self.can_score:
+            return super().score(prompt, completions)
+        self.scored.append((prompt, list(completions)))
+        return [self.likelihoods.get(text, -1.0) for text in completions]
 
 
 def scripted(model: str | None, settings: GenerationSettings) -> ScriptedBackend:

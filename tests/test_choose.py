@@ -12,7 +12,13 @@ import yaml
 from fakes import ScriptedBackend
 
 from smolsql.ask import ask
-from smolsql.choose import CANDIDATE_LIMITS, ChoiceSettings, alternatives, describe
+from smolsql.choose import (
+    CANDIDATE_LIMITS,
+    LIKELIHOOD_WEIGHT,
+    ChoiceSettings,
+    alternatives,
+    describe,
+)
 from smolsql.db import Limits, open_database
 from smolsql.errors import SmolsqlError
 from smolsql.records import Candidate
@@ -61,11 +67,13 @@ def choose_for(
     run: bool = False,
     candidates: int | None = None,
     budget_s: float = 10.0,
+    likelihoods: dict[str, float] | None = None,
+    weight: float = LIKELIHOOD_WEIGHT,
     **limits,
 ) -> tuple:
-    backend = ScriptedBackend({"question": answers})
+    backend = ScriptedBackend({"question": answers}, likelihoods)
     limited = replace(CANDIDATE_LIMITS, **limits)
-    choice = ChoiceSettings(candidates or len(answers), limited, budget_s)
+    choice = ChoiceSettings(candidates or len(answers), limited, budget_s, weight)
     with open_database(db_path) as db:
         answer = ask(backend, "the question", db.schema(), db, run=run, choice=choice)
     return answer, backend
@@ -96,6 +104,65 @@ def test_votes_count_the_same_answer(sample_db: Path) -> None:
     assert votes == [0, 0, 1, 2, 1, 2]
     assert "refused by rule 'read_only'" in answer.prediction.candidates[1].detail
     assert describe(answer.prediction) == "tried 6, 4 ran, chose #4"
+
+
+ALBUM, CUSTOMER = "SELECT title FROM album", "SELECT name FROM customer"
+# (what it shows, greedy answer then candidates, likelihoods, weight, index chosen)
+LIKELIHOOD_CASES = [
+    ("a tie in votes: the answer the model finds likelier, not the earliest",
+     [UNKNOWN, ALBUM, CUSTOMER], {ALBUM: -0.9, CUSTOMER: -0.1}, 4.0, 2),
+    ("two votes against one answer far likelier: the likelier",
+     [UNKNOWN, ALBUM, ALBUM, CUSTOMER], {ALBUM: -1.0, CUSTOMER: -0.1}, 4.0, 3),
+    ("the same with weight 0: votes alone",
+     [UNKNOWN, ALBUM, ALBUM, CUSTOMER], {ALBUM: -1.0, CUSTOMER: -0.1}, 0.0, 1),
+    ("two votes against one answer a little likelier: the votes",
+     [UNKNOWN, ALBUM, ALBUM, CUSTOMER], {ALBUM: -0.3, CUSTOMER: -0.1}, 4.0, 1),
+    ("rows beat no rows however likely",
+     [UNKNOWN, "SELECT name FROM artist WHERE 0", ALBUM],
+     {"SELECT name FROM artist WHERE 0": 0.0, ALBUM: -3.0}, 100.0, 2),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("what", "answers", "likelihoods", "weight", "chosen"),
+    LIKELIHOOD_CASES,
+    ids=[c[0] for c in LIKELIHOOD_CASES],
+)
+def test_the_models_likelihood_weighs_with_the_votes(
+    what, answers, likelihoods, weight, chosen, sample_db: Path
+) -> None:
+    answer, backend = choose_for(answers, sample_db, likelihoods=likelihoods, weight=weight)
+    assert answer.prediction.chosen == chosen, what
+    if weight == 0:
+        assert backend.scored == []
+
+
+def test_by_default_votes_alone_decide(sample_db: Path) -> None:
+    answers = [UNKNOWN, ALBUM, CUSTOMER]
+    answer, backend = choose_for(answers, sample_db, likelihoods={CUSTOMER: 0.0})
+    assert answer.prediction.chosen == 1 and backend.scored == []
+
+
+def test_only_disagreeing_contenders_are_scored_each_text_once(sample_db: Path) -> None:
+    answers = [UNKNOWN, "SELECT name FROM artist WHERE 0", ALBUM, ALBUM, CUSTOMER]
+    answer, backend = choose_for(answers, sample_db, likelihoods={ALBUM: -0.5}, weight=4.0)
+    ((prompt, texts),) = backend.scored
+    assert sorted(texts) == sorted([ALBUM, CUSTOMER])  # not the empty answer, not the failed one
+    assert prompt == backend.prompts[0]  # the whole schema's prompt: nothing was linked
+    tried = answer.prediction.candidates
+    assert [c.likelihood for c in tried[:5]] == [None, None, -0.5, -0.5, -1.0]
+    assert answer.prediction.chosen == 2  # two votes at -0.5 beat one at -1.0
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [["SELECT name FROM artist"], [UNKNOWN, ALBUM, ALBUM, "SELECT title FROM album LIMIT 100"]],
+    ids=["the greedy answer ran", "the answers that ran agree"],
+)
+def test_nothing_is_scored_without_a_disagreement(answers: list[str], sample_db: Path) -> None:
+    answer, backend = choose_for(answers, sample_db, candidates=4, likelihoods={}, weight=4.0)
+    assert backend.scored == []
+    assert all(c.likelihood is None for c in answer.prediction.candidates)
 
 
 def test_samples_are_kept_near_the_greedy_answers_length(sample_db: Path) -> None:
@@ -232,10 +299,12 @@ def test_a_recorded_run_replayed_through_the_choosing_stage_chooses_as_it_did(
     spec.loader.exec_module(module)
     script = {f"question {i}": answers for i, (_, answers, *_) in enumerate(CASES)}
     examples = [Example(f"question {i}", db_path=str(sample_db)) for i in range(len(CASES))]
-    choice = ChoiceSettings(6)
-    made = predict(ScriptedBackend(script), examples, choice)
+    choice = ChoiceSettings(6, likelihood_weight=4.0)
+    likelihoods = {ALBUM: -0.2, CUSTOMER: -0.1, "SELECT name FROM artist": -0.3}
+    made = predict(ScriptedBackend(script, likelihoods), examples, choice)
     again = predict(module.Replay(made), examples, choice)
     assert any(len(p.candidates) > 1 for p in made)  # the run sampled, and repaired
+    assert any(c.likelihood is not None for p in made for c in p.candidates)  # and weighed
     assert [(p.sql, p.chosen, p.candidates) for p in again] == [
         (p.sql, p.chosen, p.candidates) for p in made
     ]

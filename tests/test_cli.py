@@ -85,6 +85,7 @@ def test_the_sample_database_by_name(capsys, tmp_path: Path, monkeypatch) -> Non
         (["ask", "q?", "--db", "{db}", "--candidates", "1000"], "from 1 to 32, not 1000"),
         (["ask", "q?", "--db", "{db}", "--top-p", "0"], "top_p must be in (0, 1]"),
         (["predict", "--data", "{db}", "--out", "{tmp}/r", "--candidates", "0"], "not 0"),
+        (["ask", "q?", "--db", "{db}", "--likelihood-weight", "-1"], "must be 0 or more"),
         (["ask", "q?", "--db", "{db}", "--solved", "{tmp}/none.json"], "examples file not found"),
         (["ask", "q?", "--db", "{db}", "--solved", "{tmp}/notes.txt"], "not JSON or JSON Lines"),
         (["serve", "--solved", "{tmp}/notes.txt"], "write DATABASE_NAME=FILE"),

@@ -87,6 +87,23 @@ def test_parallel_greedy_rows_equal_the_greedy_answer(tiny_gguf: Path, tiny_llam
     assert parallel.sample(PROMPTS, 4) == [[g] * 4 for g in greedy]
 
 
+def test_scores_match_transformers_and_do_not_depend_on_the_company(
+    tiny_model_dir: Path, tiny_llama
+) -> None:
+    reference = TransformersBackend.from_spec(resolve_model(str(tiny_model_dir)), SETTINGS)
+    greedy = tiny_llama.generate(PROMPTS[:1])[0]
+    texts = [greedy, "SELECT count(*) FROM artist", "SELECT name FROM artist WHERE id = 1"]
+    scores = tiny_llama.score(PROMPTS[0], texts)
+    assert scores == pytest.approx(reference.score(PROMPTS[0], texts), abs=1e-3)
+    assert all(s < 0 for s in scores) and len(set(scores)) == 3
+    # Each alone, and among more than one batch of parallel sequences holds: the same.
+    assert [tiny_llama.score(PROMPTS[0], [t])[0] for t in texts] == pytest.approx(scores)
+    many = tiny_llama.score(PROMPTS[0], texts * 14)
+    assert many == pytest.approx(scores * 14, abs=1e-5)
+    # Scoring left nothing behind: greedy answers are as before.
+    assert tiny_llama.generate(PROMPTS[:1]) == [greedy]
+
+
 def test_a_quantized_type_is_made_from_f16_in_one_go(tiny_gguf: Path, tiny_model_dir, monkeypatch):
     """q4_k_m needs the F16 file first; making both from nothing must not wait on itself."""
     monkeypatch.setenv("SMOLSQL_LLAMA_CPP_DIR", str(converter_dir()))

@@ -26,7 +26,7 @@ from smolsql.backends.base import Backend
 from smolsql.db import Database, Limits, Result
 from smolsql.errors import SmolsqlError
 from smolsql.prompt import example_prompt, extract_sql
-from smolsql.records import FAILED, Candidate, CandidateStatus, Prediction
+from smolsql.records import FAILED, Candidate, CandidateStatus, Example, Prediction
 from smolsql.schema import Schema
 from smolsql.sql.checks import find_problems
 from smolsql.sql.repair import repair_names
@@ -48,6 +48,10 @@ RANK: dict[CandidateStatus, int] = {"rows": 0, "empty": 1, "valid": 2, "invalid"
 
 CANDIDATE_LIMITS = Limits(timeout_s=2.0)  # a slow candidate is interrupted
 
+LIKELIHOOD_WEIGHT = 0.0
+"""Off: weighing answers by the model's likelihood (4.0) chose better in Spider's wording and
+no better in Spider-Syn's (docs/unseen-databases.md, step 10)."""
+
 
 @dataclass(frozen=True)
 class ChoiceSettings:
@@ -59,6 +63,9 @@ class ChoiceSettings:
     """Rows fetched (results compare on these) and time for running each candidate."""
     budget_s: float = 10.0
     """Time for checking and running all candidates of one question; the rest are skipped."""
+    likelihood_weight: float = LIKELIHOOD_WEIGHT
+    """Votes that one nat of the model's mean log-probability per token is worth, where
+    answers that ran disagree (0: votes alone)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.candidates, int) or not 1 <= self.candidates <= MAX_CANDIDATES:
@@ -68,6 +75,8 @@ class ChoiceSettings:
             )
         if self.budget_s <= 0:
             raise SmolsqlError("the time budget for candidates must be above 0 seconds")
+        if self.likelihood_weight < 0:
+            raise SmolsqlError("the likelihood weight must be 0 or more")
 
 
 def choose(
@@ -108,7 +117,7 @@ def choose(
         other = _check_once(_sql(raw, example.dialect), raw, seen, schema, db, settings, deadline)
         checked.append((replace(other[0], whole_schema=whole_schema), other[1]))
     if not backend.can_sample:  # a module:factory backend that only answers greedily
-        return _chosen_by_vote(greedy, checked, start)
+        return _chosen_by_vote(backend, greedy, checked, settings, start)
     limit = _sample_limit(backend, greedy.raw)
     left = settings.candidates - len(checked)
     written = []
@@ -123,7 +132,7 @@ def choose(
         checked.append((replace(candidate, whole_schema=whole_schema), rows))
     if schema is not None:
         checked += _repairs(checked, seen, schema, db, settings, deadline)
-    return _chosen_by_vote(greedy, checked, start)
+    return _chosen_by_vote(backend, greedy, checked, settings, start)
 
 
 def _sql(raw: str, dialect: str) -> str:
@@ -131,11 +140,17 @@ def _sql(raw: str, dialect: str) -> str:
 
 
 def _chosen_by_vote(
-    greedy: Prediction, checked: Sequence[tuple[Candidate, Result | None]], start: float
+    backend: Backend,
+    greedy: Prediction,
+    checked: Sequence[tuple[Candidate, Result | None]],
+    settings: ChoiceSettings,
+    start: float,
 ) -> tuple[Prediction, Result | None]:
     """The best of the candidates checked, with their votes counted once, and its rows."""
     candidates = _count_votes(checked)
-    index = _best(candidates)
+    if backend.can_score and settings.likelihood_weight > 0:
+        candidates = _weigh(backend, greedy.example, candidates)
+    index = _best(candidates, settings.likelihood_weight)
     return _chosen(greedy, candidates, index, start), checked[index][1]
 
 
@@ -252,12 +267,43 @@ def _count_votes(checked: Sequence[tuple[Candidate, Result | None]]) -> list[Can
     return out
 
 
-def _best(candidates: Sequence[Candidate]) -> int:
-    """Runs, then returns rows, then no unknown names, then most votes, then earliest."""
+def _weigh(backend: Backend, example: Example, candidates: list[Candidate]) -> list[Candidate]:
+    """The contenders with how likely the model finds them, where they disagree.
+
+    Contenders are the candidates that stand best before votes (`_standing`). Each is
+    scored as the text its SQL was written as (a repair: its SQL on one line) after the
+    prompt with the whole schema, one reference for answers from either prompt.
+    """
+    best = min(_standing(c) for c in candidates)
+    contenders = [i for i, c in enumerate(candidates) if c.ran and _standing(c) == best]
+    if len({candidates[i].same_as for i in contenders}) < 2:
+        return candidates  # one answer: nothing for the model to weigh
+    texts = {i: as_written(candidates[i]) for i in contenders}
+    distinct = sorted(set(texts.values()))
+    likelihoods = backend.score(example_prompt(example, whole=True), distinct)
+    scores = dict(zip(distinct, likelihoods, strict=True))
+    return [
+        replace(c, likelihood=scores[texts[i]]) if i in texts else c
+        for i, c in enumerate(candidates)
+    ]
+
+
+def as_written(candidate: Candidate) -> str:
+    """The text the model is asked how likely it finds: what it wrote, or a repair's SQL."""
+    return candidate.raw if candidate.repair_of is None else " ".join(candidate.sql.split())
+
+
+def _standing(candidate: Candidate) -> tuple[int, bool]:
+    """Runs, then returns rows, then no unknown names: what is known before votes."""
+    return RANK.get(candidate.status, len(RANK)), bool(candidate.detail) and candidate.ran
+
+
+def _best(candidates: Sequence[Candidate], weight: float = 0.0) -> int:
+    """The best standing, then most votes plus `weight` times its likelihood, then earliest."""
 
     def key(i: int) -> tuple:
         c = candidates[i]
-        return (RANK.get(c.status, len(RANK)), bool(c.detail) and c.ran, -c.votes, i)
+        return (*_standing(c), -(c.votes + weight * (c.likelihood or 0.0)), i)
 
     return min(range(len(candidates)), key=key)
 

@@ -112,7 +112,11 @@ def _limits(args: argparse.Namespace) -> Limits:
 
 
 def _choice(args: argparse.Namespace) -> ChoiceSettings:
-    return ChoiceSettings(args.candidates, budget_s=args.candidate_budget)
+    return ChoiceSettings(
+        args.candidates,
+        budget_s=args.candidate_budget,
+        likelihood_weight=args.likelihood_weight,
+    )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -444,6 +448,14 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
         type=float,
         default=ChoiceSettings().budget_s,
         help="seconds for checking and running one question's candidates",
+    )
+    p.add_argument(
+        "--likelihood-weight",
+        type=float,
+        default=ChoiceSettings().likelihood_weight,
+        metavar="W",
+        help="where candidates that ran disagree, add W times the model's mean log-probability "
+        "per token of each to its votes (0: votes alone; llama.cpp and transformers)",
     )
     p.add_argument(
         "--max-new-tokens",

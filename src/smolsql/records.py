@@ -109,6 +109,9 @@ class Candidate:
     """When it ran: the index of the first candidate whose result is the same answer."""
     whole_schema: bool = False
     """Written from the prompt with the whole schema, where linking had cut it."""
+    likelihood: float | None = None
+    """Where answers that ran disagreed: the model's mean log-probability per token of it
+    after the prompt with the whole schema (`smolsql.choose`)."""
 
     @property
     def ran(self) -> bool:

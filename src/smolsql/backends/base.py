@@ -56,6 +56,8 @@ class Backend:
     """The model's name, as reports and the app show it."""
     can_sample: bool = False
     """Whether `sample` gives candidates."""
+    can_score: bool = False
+    """Whether `score` says how likely the model finds given completions."""
 
     def generate(self, prompts: Sequence[str]) -> list[str]:
         """One greedy completion per prompt, in order, without the prompt and the stop marker."""
@@ -70,6 +72,14 @@ class Backend:
         """
         raise SmolsqlError(f"{self.name} does not sample candidates")
 
+    def score(self, prompt: str, completions: Sequence[str]) -> list[float]:
+        """Each completion's mean log-probability per token after `prompt`, in nats.
+
+        Its end-of-turn marker counts as a token, so an answer the model would have
+        gone on writing scores lower. The choosing stage weighs answers by it.
+        """
+        raise SmolsqlError(f"{self.name} does not score completions")
+
     def count_tokens(self, text: str) -> int:
         """Tokens in `text`: the schema budget and the samples' length limit are in these."""
         return approx_tokens(text)
@@ -82,6 +92,7 @@ class Declared(Backend):
         self.inner = inner
         self.name = inner.name
         self.can_sample = callable(getattr(inner, "sample", None))
+        self.can_score = callable(getattr(inner, "score", None))
         self._count = getattr(inner, "count_tokens", None)
 
     def generate(self, prompts: Sequence[str]) -> list[str]:
@@ -93,6 +104,11 @@ class Declared(Backend):
         if not self.can_sample:
             return super().sample(prompts, n, max_new_tokens)
         return self.inner.sample(prompts, n, max_new_tokens)
+
+    def score(self, prompt: str, completions: Sequence[str]) -> list[float]:
+        if not self.can_score:
+            return super().score(prompt, completions)
+        return self.inner.score(prompt, completions)
 
     def count_tokens(self, text: str) -> int:
         return self._count(text) if callable(self._count) else super().count_tokens(text)

@@ -40,6 +40,7 @@ TOP_TOKENS = 256
 
 class LlamaCppBackend(Backend):
     can_sample = True
+    can_score = True
 
     def __init__(
         self,
@@ -120,6 +121,50 @@ class LlamaCppBackend(Backend):
             rng = np.random.default_rng(prompt_seed(self.settings.seed, prompt))
             tokens = self._parallel(self._prompt(prompt), n, rng, max_new_tokens)
             out.append([self._text(t) for t in tokens])
+        return out
+
+    def score(self, prompt: str, completions: Sequence[str]) -> list[float]:
+        return [sum(lps) / len(lps) for lps in self._log_probs(prompt, completions)]
+
+    def _log_probs(self, prompt: str, completions: Sequence[str]) -> list[list[float]]:
+        """Each completion's tokens' log-probabilities after `prompt`, its stop marker last.
+
+        The prompt is computed once (its schema prefix from the cache); completions are
+        decoded as parallel sequences sharing it, several in one batch.
+        """
+        import llama_cpp
+
+        tokens = self._prompt(prompt)
+        self._feed(tokens)
+        n_past = len(tokens)
+        first = _log_softmax(self._logits(-1))
+        wanted = [self._tokens(text + END_OF_TURN) for text in completions]
+        out: list[list[float]] = [[float(first[ids[0]])] for ids in wanted]
+        groups: list[list[int]] = [[]]
+        for i, ids in enumerate(wanted):  # completions decoded together, N_BATCH tokens a group
+            size = sum(len(wanted[j]) - 1 for j in groups[-1])
+            full = size + len(ids) - 1 > N_BATCH or len(groups[-1]) == MAX_SEQUENCES - 1
+            if groups[-1] and full:
+                groups.append([])
+            groups[-1].append(i)
+        try:
+            for group in groups:
+                entries, rows = [], []
+                for s, i in enumerate(group, start=1):
+                    llama_cpp.llama_memory_seq_cp(self._memory, 0, s, 0, n_past)
+                    for k, t in enumerate(wanted[i][:-1]):
+                        rows.append((i, wanted[i][k + 1]))
+                        entries.append((t, n_past + k, s, True))
+                for j in range(0, len(entries), N_BATCH):
+                    part = entries[j : j + N_BATCH]
+                    self._decode(part)
+                    for r, (i, nxt) in enumerate(rows[j : j + N_BATCH]):
+                        out[i].append(float(_log_softmax(self._logits(r))[nxt]))
+                for s in range(1, len(group) + 1):
+                    llama_cpp.llama_memory_seq_rm(self._memory, s, -1, -1)
+        finally:
+            for s in range(1, MAX_SEQUENCES):
+                llama_cpp.llama_memory_seq_rm(self._memory, s, -1, -1)
         return out
 
     # ------------------------------------------------------------------ decoding
@@ -307,6 +352,11 @@ class LlamaCppBackend(Backend):
 
     def _text(self, tokens: list[int]) -> str:
         return self.llm.detokenize(tokens).decode("utf-8", errors="replace")
+
+
+def _log_softmax(row: np.ndarray) -> np.ndarray:
+    shifted = row.astype(np.float64) - row.max()
+    return shifted - np.log(np.exp(shifted).sum())
 
 
 def _sample(logits: np.ndarray, settings: GenerationSettings, rng: Any) -> list[int]:

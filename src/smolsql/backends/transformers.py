@@ -16,6 +16,7 @@ from smolsql.prompt import END_OF_TURN
 
 class TransformersBackend(Backend):
     can_sample = True
+    can_score = True
 
     def __init__(
         self,
@@ -105,4 +106,18 @@ class TransformersBackend(Backend):
                 )
             new_tokens = generated[:, batch["input_ids"].shape[1] :]
             out.append(self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True))
+        return out
+
+    def score(self, prompt: str, completions: Sequence[str]) -> list[float]:
+        import torch
+
+        head = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        out = []
+        for text in completions:
+            tail = self.tokenizer(text + END_OF_TURN, add_special_tokens=False)["input_ids"]
+            ids = torch.tensor([head + tail], device=self.model.device)
+            with torch.inference_mode():
+                logits = self.model(ids).logits[0, len(head) - 1 : -1].float()
+            picked = logits.log_softmax(-1).gather(1, ids[0, len(head) :, None])
+            out.append(float(picked.mean()))
         return out
