@@ -44,10 +44,10 @@ class Replay(Backend):
         self.samples: dict[str, list[str]] = {}
         self.likelihoods: dict[tuple[str, str], float] = {}
         for p in predictions:
-            whole = example_prompt(p.example, whole=True)
+            reference = example_prompt(p.example, whole=True)  # where choosing scores them
             for c in p.candidates:
                 if c.likelihood is not None:
-                    self.likelihoods[whole, as_written(c)] = c.likelihood
+                    self.likelihoods[reference, as_written(c)] = c.likelihood
             for whole in (False, True):  # a linked schema's candidates, then the whole one's
                 written = [
                     c.raw for c in p.candidates if c.repair_of is None and c.whole_schema == whole

@@ -64,6 +64,27 @@ def greedy_only(model, settings):
     return GreedyOnly()
 
 
+class Scoring(GreedyOnly):
+    """One that also says how likely it finds completions: the shorter, the likelier."""
+
+    def score(self, prompt, completions):
+        return [-len(text) / 100 for text in completions]
+
+
+def scoring(model, settings):
+    return Scoring()
+
+
+def test_a_factorys_scores_are_declared_and_pass_through_the_apis_wrapper() -> None:
+    from smolsql.backends import load_backend
+    from smolsql.serve.service import Serialized
+
+    declared = load_backend(None, "test_backend:scoring")
+    for backend in (declared, Serialized(declared)):
+        assert backend.can_score
+        assert backend.score("prompt", ["SELECT 1", "SELECT 10"]) == [-0.08, -0.09]
+
+
 def test_a_factorys_object_is_declared_once_and_stays_greedy(sample_db: Path) -> None:
     from smolsql.ask import ask
     from smolsql.backends import load_backend
@@ -76,6 +97,7 @@ def test_a_factorys_object_is_declared_once_and_stays_greedy(sample_db: Path) ->
     assert (backend.name, backend.can_sample) == ("greedy-only", False)
     assert backend.count_tokens("SELECT 1") == approx_tokens("SELECT 1")  # no tokenizer here
     assert Serialized(backend).can_sample is False  # the API's wrapper declares the same
+    assert backend.can_score is False and Serialized(backend).can_score is False
     with open_database(sample_db) as db:
         answer = ask(backend, "any ghosts?", db.schema(), db, choice=ChoiceSettings(8))
     assert [c.status for c in answer.prediction.candidates] == ["failed"]  # greedy, no samples

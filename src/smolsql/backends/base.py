@@ -76,7 +76,8 @@ class Backend:
         """Each completion's mean log-probability per token after `prompt`, in nats.
 
         Its end-of-turn marker counts as a token, so an answer the model would have
-        gone on writing scores lower. The choosing stage weighs answers by it.
+        gone on writing scores lower. The choosing stage can weigh answers by it
+        (`ChoiceSettings.likelihood_weight`).
         """
         raise SmolsqlError(f"{self.name} does not score completions")
 

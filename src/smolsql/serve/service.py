@@ -42,6 +42,7 @@ class Serialized(Backend):
         self.backend = backend
         self.name = backend.name
         self.can_sample = backend.can_sample
+        self.can_score = backend.can_score
         self._lock = threading.Lock()
 
     def count_tokens(self, text: str) -> int:
@@ -56,6 +57,10 @@ class Serialized(Backend):
     ) -> list[list[str]]:
         with self._lock:
             return self.backend.sample(prompts, n, max_new_tokens)
+
+    def score(self, prompt: str, completions: Sequence[str]) -> list[float]:
+        with self._lock:
+            return self.backend.score(prompt, completions)
 
 
 def parse_database_args(values: Sequence[str]) -> dict[str, str]:
