@@ -141,30 +141,29 @@ class LlamaCppBackend(Backend):
         wanted = [self._tokens(text + END_OF_TURN) for text in completions]
         out: list[list[float]] = [[float(first[ids[0]])] for ids in wanted]
         groups: list[list[int]] = [[]]
+        size = 0  # tokens the last group decodes
         for i, ids in enumerate(wanted):  # completions decoded together, N_BATCH tokens a group
-            size = sum(len(wanted[j]) - 1 for j in groups[-1])
             full = size + len(ids) - 1 > N_BATCH or len(groups[-1]) == MAX_SEQUENCES - 1
             if groups[-1] and full:
                 groups.append([])
+                size = 0
             groups[-1].append(i)
-        try:
-            for group in groups:
-                entries, rows = [], []
+            size += len(ids) - 1
+        for group in groups:
+            entries, rows = [], []
+            try:
                 for s, i in enumerate(group, start=1):
                     llama_cpp.llama_memory_seq_cp(self._memory, 0, s, 0, n_past)
                     for k, t in enumerate(wanted[i][:-1]):
                         rows.append((i, wanted[i][k + 1]))
                         entries.append((t, n_past + k, s, True))
                 for j in range(0, len(entries), N_BATCH):
-                    part = entries[j : j + N_BATCH]
-                    self._decode(part)
+                    self._decode(entries[j : j + N_BATCH])
                     for r, (i, nxt) in enumerate(rows[j : j + N_BATCH]):
                         out[i].append(float(_log_softmax(self._logits(r))[nxt]))
+            finally:  # only sequence 0's prompt remains
                 for s in range(1, len(group) + 1):
                     llama_cpp.llama_memory_seq_rm(self._memory, s, -1, -1)
-        finally:
-            for s in range(1, MAX_SEQUENCES):
-                llama_cpp.llama_memory_seq_rm(self._memory, s, -1, -1)
         return out
 
     # ------------------------------------------------------------------ decoding
