@@ -109,15 +109,23 @@ class TransformersBackend(Backend):
         return out
 
     def score(self, prompt: str, completions: Sequence[str]) -> list[float]:
+        import copy
+
         import torch
 
+        # The prompt is run once; each completion continues a copy of its cache.
         head = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
-        out = []
-        for text in completions:
-            tail = self.tokenizer(text + END_OF_TURN, add_special_tokens=False)["input_ids"]
-            ids = torch.tensor([head + tail], device=self.model.device)
-            with torch.inference_mode():
-                logits = self.model(ids).logits[0, len(head) - 1 : -1].float()
-            picked = logits.log_softmax(-1).gather(1, ids[0, len(head) :, None])
-            out.append(float(picked.mean()))
+        device = self.model.device
+        with torch.inference_mode():
+            first = self.model(torch.tensor([head], device=device), use_cache=True)
+            last = first.logits[0, -1:].float()
+            out = []
+            for text in completions:
+                tail = self.tokenizer(text + END_OF_TURN, add_special_tokens=False)["input_ids"]
+                ids = torch.tensor([tail], device=device)
+                cache = copy.deepcopy(first.past_key_values)
+                rest = self.model(ids, past_key_values=cache, use_cache=True).logits[0, :-1]
+                logits = torch.cat([last, rest.float()])
+                picked = logits.log_softmax(-1).gather(1, ids[0, :, None])
+                out.append(float(picked.mean()))
         return out
